@@ -1,0 +1,33 @@
+/** Exit codes: the one place they are set. Scripts rely on these; the README lists them. */
+import type { ErrorCode } from '../errors.js';
+
+export const EXIT = {
+  OK: 0,
+  /** Invalid input (bad jobs file, bad spec, never fires) or, for `once`, a failed run. */
+  FAILURE: 1,
+  USAGE: 2,
+  /** `once`: the job's running lock is held by another run. */
+  LOCK_HELD: 3,
+  /** Redis or the database could not be reached. */
+  UNAVAILABLE: 4,
+  /** A bug: an unexpected error. */
+  INTERNAL: 70,
+  SIGINT: 130,
+  SIGTERM: 143,
+} as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'INVALID_INPUT':
+    case 'RUN_FAILED':
+      return EXIT.FAILURE;
+    case 'USAGE':
+      return EXIT.USAGE;
+    case 'LOCK_HELD':
+      return EXIT.LOCK_HELD;
+    case 'UNAVAILABLE':
+      return EXIT.UNAVAILABLE;
+    case 'INTERRUPTED':
+      return EXIT.SIGINT;
+  }
+}

@@ -1,0 +1,6 @@
+/** The public API for plugin authors: `import { defineWatcher } from 'iamwatch'`. */
+export { defineWatcher } from './watchers/define-watcher.js';
+export type { Watcher, WatcherContext, RunResult } from './watchers/define-watcher.js';
+export type { OptionDecl, OptionDecls, OptionValues } from './jobsfile/options.js';
+export type { Logger } from './observe/log-types.js';
+export { IamwatchError } from './errors.js';

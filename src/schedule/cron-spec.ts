@@ -1,0 +1,273 @@
+/**
+ * Cron expressions with cronie's rules (crontab(5)) plus the Quartz extensions L, W, # and ?.
+ * Parses to value sets; the date math lives in cron-next.ts. Pure: no I/O, no clock.
+ */
+export class SpecSyntaxError extends Error {
+  constructor(
+    message: string,
+    /** Index into the spec text where the bad token starts. */
+    readonly index: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface DayOfMonthRule {
+  /** days[d] for d in 1..31. */
+  days: boolean[];
+  /** `L`, `L-n`: n days before the last day of the month (L is L-0). */
+  fromLast: number[];
+  /** `nW`: the weekday (Mon-Fri) nearest to day n, within the month. */
+  nearestWeekday: number[];
+  /** `LW`: the last weekday (Mon-Fri) of the month. */
+  lastWeekday: boolean;
+}
+
+export interface DayOfWeekRule {
+  /** days[d] for d in 0..6, 0 = Sunday. */
+  days: boolean[];
+  /** `nL`: the last n-day of the month. */
+  last: number[];
+  /** `n#k`: the k-th n-day of the month. */
+  nth: Array<[weekday: number, k: number]>;
+}
+
+export interface CronSpec {
+  /** The expression as written (descriptors kept as written). */
+  source: string;
+  seconds: number[];
+  minutes: number[];
+  hours: number[];
+  /** months[m] for m in 1..12. */
+  months: boolean[];
+  dom: DayOfMonthRule;
+  dow: DayOfWeekRule;
+  /** cronie: when either day field starts with `*` (or is `?`), a day must match both; otherwise either. */
+  domStar: boolean;
+  dowStar: boolean;
+  /** cronie's DST rule: neither the minute nor the hour field starts with `*`. */
+  fixedTime: boolean;
+  /** The six-field form was used with `*` in the seconds field (fires every second). */
+  everySecond: boolean;
+  /** Both day fields are restricted, so cron's OR rule applies. */
+  dayOr: boolean;
+}
+
+export const DESCRIPTORS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+type FieldKind = 'second' | 'minute' | 'hour' | 'day-of-month' | 'month' | 'day-of-week';
+
+interface FieldInfo {
+  kind: FieldKind;
+  min: number;
+  max: number;
+  names?: string[];
+  /** Value of the first name (JAN = 1, SUN = 0). */
+  nameBase?: number;
+}
+
+const FIELDS: Record<FieldKind, FieldInfo> = {
+  second: { kind: 'second', min: 0, max: 59 },
+  minute: { kind: 'minute', min: 0, max: 59 },
+  hour: { kind: 'hour', min: 0, max: 23 },
+  'day-of-month': { kind: 'day-of-month', min: 1, max: 31 },
+  month: { kind: 'month', min: 1, max: 12, names: MONTH_NAMES, nameBase: 1 },
+  'day-of-week': { kind: 'day-of-week', min: 0, max: 7, names: DAY_NAMES, nameBase: 0 },
+};
+
+interface Token {
+  text: string;
+  index: number;
+}
+
+function splitFields(text: string): Token[] {
+  const out: Token[] = [];
+  const re = /\S+/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ text: m[0], index: m.index });
+  return out;
+}
+
+/** Parses a 5-field, 6-field (seconds first) or @descriptor cron expression. */
+export function parseCron(text: string): CronSpec {
+  const tokens = splitFields(text);
+  if (tokens.length === 0) throw new SpecSyntaxError('empty schedule', 0);
+  const first = tokens[0]!;
+  if (first.text.startsWith('@')) {
+    const expansion = DESCRIPTORS[first.text.toLowerCase()];
+    if (!expansion) {
+      const hint = first.text.toLowerCase() === '@reboot'
+        ? '@reboot has no meaning for a long-running scheduler'
+        : `expected one of ${Object.keys(DESCRIPTORS).join(' ')} or @every DURATION`;
+      throw new SpecSyntaxError(`unknown descriptor "${first.text}": ${hint}`, first.index);
+    }
+    if (tokens.length > 1) {
+      throw new SpecSyntaxError(`unexpected "${tokens[1]!.text}" after ${first.text}`, tokens[1]!.index);
+    }
+    return { ...fromFields(splitFields(expansion), false), source: text.trim() };
+  }
+  if (tokens.length !== 5 && tokens.length !== 6) {
+    const at = tokens.length > 6 ? tokens[6]!.index : first.index;
+    throw new SpecSyntaxError(
+      `a cron expression has 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first); got ${tokens.length}`,
+      at,
+    );
+  }
+  return { ...fromFields(tokens, tokens.length === 6), source: text.trim() };
+}
+
+function fromFields(tokens: Token[], withSeconds: boolean): Omit<CronSpec, 'source'> {
+  const [sec, min, hour, dom, month, dow] = withSeconds
+    ? tokens
+    : [{ text: '0', index: -1 }, ...tokens];
+  const seconds = listValues(parseField(sec!, FIELDS.second), 0, 59);
+  const minutes = listValues(parseField(min!, FIELDS.minute), 0, 59);
+  const hours = listValues(parseField(hour!, FIELDS.hour), 0, 23);
+  const months = parseField(month!, FIELDS.month).values;
+  const domField = parseField(dom!, FIELDS['day-of-month']);
+  const dowField = parseField(dow!, FIELDS['day-of-week']);
+  const dowDays = dowField.values.slice(0, 7);
+  if (dowField.values[7]) dowDays[0] = true; // 7 is Sunday too
+  const domStar = dom!.text.startsWith('*') || dom!.text === '?';
+  const dowStar = dow!.text.startsWith('*') || dow!.text === '?';
+  return {
+    seconds,
+    minutes,
+    hours,
+    months,
+    dom: { days: domField.values, fromLast: domField.fromLast, nearestWeekday: domField.nearestWeekday, lastWeekday: domField.lastWeekday },
+    dow: { days: dowDays, last: dowField.lastOf, nth: dowField.nth },
+    domStar,
+    dowStar,
+    fixedTime: !min!.text.startsWith('*') && !hour!.text.startsWith('*'),
+    everySecond: withSeconds && sec!.text === '*',
+    dayOr: !domStar && !dowStar,
+  };
+}
+
+function listValues(field: ParsedField, min: number, max: number): number[] {
+  const out: number[] = [];
+  for (let v = min; v <= max; v++) if (field.values[v]) out.push(v);
+  return out;
+}
+
+interface ParsedField {
+  values: boolean[];
+  fromLast: number[];
+  nearestWeekday: number[];
+  lastWeekday: boolean;
+  lastOf: number[];
+  nth: Array<[number, number]>;
+}
+
+function parseField(token: Token, info: FieldInfo): ParsedField {
+  const field: ParsedField = { values: [], fromLast: [], nearestWeekday: [], lastWeekday: false, lastOf: [], nth: [] };
+  const fail = (message: string, offset = 0): never => {
+    throw new SpecSyntaxError(`invalid ${info.kind} field "${token.text}": ${message}`, token.index + offset);
+  };
+  if (token.text === '?') {
+    if (info.kind !== 'day-of-month' && info.kind !== 'day-of-week') fail('"?" is only allowed in the day-of-month and day-of-week fields');
+    for (let v = info.min; v <= info.max; v++) field.values[v] = true;
+    return field;
+  }
+  let offset = 0;
+  for (const item of token.text.split(',')) {
+    if (item.length === 0) fail('empty list item', offset);
+    parseItem(item, info, field, (message) => fail(message, offset));
+    offset += item.length + 1;
+  }
+  return field;
+}
+
+function parseItem(item: string, info: FieldInfo, field: ParsedField, fail: (message: string) => never): void {
+  const upper = item.toUpperCase();
+  // Quartz extensions.
+  if (info.kind === 'day-of-month') {
+    if (upper === 'L') return void field.fromLast.push(0);
+    if (upper === 'LW') return void (field.lastWeekday = true);
+    const lastMinus = /^L-(\d+)$/.exec(upper);
+    if (lastMinus) {
+      const n = Number(lastMinus[1]);
+      if (n > 30) fail(`"${item}": L-n needs n from 0 to 30`);
+      return void field.fromLast.push(n);
+    }
+    const weekday = /^(\d+)W$/.exec(upper);
+    if (weekday) {
+      const n = Number(weekday[1]);
+      if (n < 1 || n > 31) fail(`"${item}": nW needs a day from 1 to 31`);
+      return void field.nearestWeekday.push(n);
+    }
+  }
+  if (info.kind === 'day-of-week') {
+    if (upper === 'L') fail('"L" alone is ambiguous in day-of-week; use SAT, or nL for the last n-day of the month (5L: last Friday)');
+    const last = /^(\w+)L$/.exec(upper);
+    if (last && !/^\d+$/.test(item)) {
+      return void field.lastOf.push(value(last[1]!, info, fail) % 7);
+    }
+    const nth = /^(\w+)#(\d+)$/.exec(upper);
+    if (nth) {
+      const k = Number(nth[2]);
+      if (k < 1 || k > 5) fail(`"${item}": the week number after # must be 1 to 5`);
+      return void field.nth.push([value(nth[1]!, info, fail) % 7, k]);
+    }
+  }
+  if (/[LW#]/.test(upper) && !info.names) {
+    fail(info.kind === 'day-of-month'
+      ? `"${item}" is not a day of the month (the extensions here are L, L-n, LW and nW)`
+      : `"${item}": L, W and # are only allowed in the day-of-month and day-of-week fields`);
+  }
+
+  const [rangePart, stepPart, extra] = item.split('/');
+  if (extra !== undefined) fail(`"${item}": more than one "/"`);
+  let step = 1;
+  if (stepPart !== undefined) {
+    if (!/^\d+$/.test(stepPart)) fail(`"${item}": step "${stepPart}" is not a number`);
+    step = Number(stepPart);
+    if (step < 1) fail(`"${item}": step must be at least 1`);
+    if (step > info.max) fail(`"${item}": step ${step} is larger than the field's range (${info.min}-${info.max})`);
+  }
+  let lo: number;
+  let hi: number;
+  if (rangePart === '*') {
+    lo = info.min;
+    hi = info.kind === 'day-of-week' ? 6 : info.max;
+  } else {
+    const dash = rangePart!.indexOf('-', 1);
+    if (dash === -1) {
+      lo = value(rangePart!, info, fail);
+      // `n/step` runs from n to the end of the range.
+      hi = stepPart === undefined ? lo : info.kind === 'day-of-week' ? 6 : info.max;
+    } else {
+      lo = value(rangePart!.slice(0, dash), info, fail);
+      hi = value(rangePart!.slice(dash + 1), info, fail);
+      // 0 and 7 are both Sunday, so `5-0` means Friday to Sunday.
+      if (info.kind === 'day-of-week' && hi === 0 && lo > 0) hi = 7;
+      if (hi < lo) fail(`"${item}": range ${lo}-${hi} runs backwards`);
+    }
+  }
+  for (let v = lo; v <= hi; v += step) field.values[v] = true;
+}
+
+function value(text: string, info: FieldInfo, fail: (message: string) => never): number {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (n < info.min || n > info.max) fail(`${text} is out of range (${info.min}-${info.max})`);
+    return n;
+  }
+  if (info.names) {
+    const i = info.names.indexOf(text.toUpperCase());
+    if (i !== -1) return i + info.nameBase!;
+    fail(`unknown name "${text}" (expected ${info.names[0]}-${info.names[info.names.length - 1]} or ${info.min}-${info.max})`);
+  }
+  return fail(text === '' ? 'missing value' : `"${text}" is not a number`);
+}

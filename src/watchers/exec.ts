@@ -1,0 +1,74 @@
+/**
+ * `exec command="..."`: runs a shell command with /bin/sh -c in its own process group, streams its
+ * output into the logs, and kills the whole group (SIGTERM, then SIGKILL after `kill-grace`) when
+ * the run is aborted. A non-zero exit is a failure.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { IamwatchError } from '../errors.js';
+import { defineWatcher } from './define-watcher.js';
+
+export const exec = defineWatcher({
+  name: 'exec',
+  description: 'Run a shell command (sh -c) in its own process group.',
+  options: {
+    command: { type: 'string', required: true, description: 'The command line, run with /bin/sh -c.' },
+    'kill-grace': { type: 'duration', min: 0, max: 600_000, default: 10_000, description: 'Time between SIGTERM and SIGKILL when a run is aborted.' },
+  },
+  async run(ctx) {
+    const { command } = ctx.options;
+    if (ctx.dryRun) {
+      ctx.log.info({ command }, 'dry run: would execute');
+      return { summary: `dry run: would execute ${command}`, dryRun: true };
+    }
+    ctx.signal.throwIfAborted();
+    const child = spawn('/bin/sh', ['-c', command], {
+      detached: true, // own process group, so a kill reaches grandchildren too
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...ctx.env,
+        IAMWATCH_JOB: ctx.job,
+        IAMWATCH_OCCURRENCE: ctx.occurrence.toISOString(),
+        IAMWATCH_INSTANCE: ctx.instance,
+        IAMWATCH_FENCE: String(ctx.fence),
+        IAMWATCH_ATTEMPT: String(ctx.attempt),
+      },
+    });
+    const pid = child.pid;
+    const killGroup = (signal: NodeJS.Signals): void => {
+      if (pid === undefined) return;
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        // the group is already gone
+      }
+    };
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), ctx.options['kill-grace']);
+      killTimer.unref();
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    for (const [stream, level] of [[child.stdout, 'info'], [child.stderr, 'warn']] as const) {
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => ctx.log[level]({ stream: level === 'info' ? 'stdout' : 'stderr' }, line));
+    }
+    try {
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (c, s) => resolve([c, s]));
+      });
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (code !== 0) {
+        throw new IamwatchError('RUN_FAILED', signal ? `command killed by ${signal}` : `command exited with status ${code}`, { exitCode: code, signal });
+      }
+      return { summary: `exit 0 (pid ${pid})`, exitCode: 0 };
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      // Reap anything the command left running in its group.
+      killGroup('SIGKILL');
+    }
+  },
+});
