@@ -4,3 +4,4 @@ export type { Watcher, WatcherContext, RunResult } from './watchers/define-watch
 export type { OptionDecl, OptionDecls, OptionValues } from './jobsfile/options.js';
 export type { Logger } from './observe/log-types.js';
 export { IamwatchError } from './errors.js';
+export { pollStatus, serverNowMs, type PollStatusOptions, type PollResult, type HandlerContext } from './db/status-poll.js';

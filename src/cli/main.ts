@@ -22,7 +22,11 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 const configOption = (): Option => new Option('-c, --config <file>', 'jobs file (default: $IAMWATCH_CONFIG or ./watchers.conf)');
 const pluginOption = (): Option => new Option('--plugin <path>', 'load a watcher plugin module (repeatable)').argParser(collect);
 
-export function buildProgram(setExit: (code: number) => void): Command {
+export interface Exit {
+  code: number;
+}
+
+export function buildProgram(setExit: (exit: Exit) => void): Command {
   const program = new Command('iamwatch')
     .description('Run periodic jobs from a crontab-style file, exactly once per occurrence across a fleet.')
     .version(VERSION)
@@ -44,7 +48,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         printDiagnostics(report.diagnostics);
         (report.valid ? out : err)(report.valid ? colors.green(summary(report)) : errColors.red(summary(report)));
       }
-      if (!report.valid) setExit(EXIT.FAILURE);
+      if (!report.valid) setExit({ code: EXIT.FAILURE });
     });
 
   program
@@ -69,6 +73,44 @@ export function buildProgram(setExit: (code: number) => void): Command {
       out(table(header, rows));
     });
 
+  program
+    .command('run')
+    .description('schedule every job until SIGINT/SIGTERM (first signal drains, second aborts)')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .option('--instance-id <id>', 'this instance\'s id in logs and locks (default: hostname:pid)')
+    .addOption(new Option('--log-format <format>', 'log lines: pretty on a terminal, json otherwise').choices(['pretty', 'json']))
+    .option('--no-tui', 'plain log lines even on a terminal')
+    .action(async (o: { config?: string; plugin?: string[]; instanceId?: string; logFormat?: 'pretty' | 'json'; tui: boolean }) => {
+      const { run } = await import('./commands/run.js');
+      const outcome = await run(o);
+      setExit({ code: outcome.forced ? (outcome.signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : EXIT.OK });
+    });
+
+  program
+    .command('once')
+    .description('run one job now, under its running lock (exit 3 if it is running elsewhere)')
+    .argument('<job>', 'job name, or watcher name when only one job uses it')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .option('--dry-run', 'report what the run would change, change nothing')
+    .option('--no-lock', 'run without the running lock (may overlap a fleet run)')
+    .option('--instance-id <id>', 'instance id in logs and the lock (default: hostname:pid)')
+    .addOption(new Option('--log-format <format>', 'log lines on stderr').choices(['pretty', 'json']))
+    .option('--json', 'print the result as JSON')
+    .action(async (job: string, o: { config?: string; plugin?: string[]; dryRun?: boolean; lock: boolean; instanceId?: string; logFormat?: 'pretty' | 'json'; json?: boolean }) => {
+      const { once } = await import('./commands/once.js');
+      const report = await once({ ...o, job, dryRun: o.dryRun ?? false });
+      if (o.json) json(report);
+      else {
+        const what = report.result?.summary ?? report.error ?? '';
+        const line = `${report.job}: ${report.outcome} in ${report.durationMs} ms (fence ${report.fence}, ${report.attempts} attempt${report.attempts === 1 ? '' : 's'})${what ? `: ${what}` : ''}`;
+        if (report.outcome === 'ok') out(colors.green(line));
+        else err(errColors.red(line));
+      }
+      setExit({ code: report.outcome === 'ok' ? EXIT.OK : report.outcome === 'aborted' ? EXIT.SIGINT : EXIT.FAILURE });
+    });
+
   return program;
 }
 
@@ -89,15 +131,18 @@ function reportError(e: unknown): number {
   return EXIT.INTERNAL;
 }
 
-async function main(argv: string[]): Promise<number> {
-  let code: number = EXIT.OK;
-  const program = buildProgram((c) => (code = c));
+async function main(argv: string[]): Promise<Exit> {
+  let exit: Exit = { code: EXIT.OK };
+  const program = buildProgram((e) => (exit = e));
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    return reportError(e);
+    return { code: reportError(e) };
   }
-  return code;
+  return exit;
 }
 
-process.exitCode = await main(process.argv);
+// Every command has closed what it opened by the time it returns or throws: exit now, so no
+// reconnecting client or lingering timer can keep a finished command alive.
+const exit = await main(process.argv);
+process.exit(exit.code);

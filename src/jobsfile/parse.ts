@@ -56,7 +56,7 @@ export function parseJobsFile(input: ParseInput): JobsFile {
         defaultTz = canonicalZone(value);
       } else if (isSetting(name) && value !== '') {
         const problem = checkSetting(name, value);
-        if (problem) return report(valueCol, 'error', `${name}: ${problem}`);
+        if (problem) return report(valueCol, 'error', problem.startsWith(name) ? problem : `${name}: ${problem}`);
       }
       variables[name] = value;
       return;
@@ -206,7 +206,7 @@ function parseJobLine(tokens: Token[], ctx: LineContext): JobSpec | undefined {
   }
   if (watcher) {
     for (const [key, decl] of Object.entries(watcher.options)) {
-      if (own[key] !== undefined) continue;
+      if (own[key] !== undefined || Object.hasOwn(optionCol, key)) continue; // given (an invalid value is reported above)
       if (decl.default !== undefined) own[key] = decl.default;
       else if (decl.required) {
         report(watcherToken.col, 'error', `watcher ${watcherToken.text} needs option ${key}= (${decl.description})`);

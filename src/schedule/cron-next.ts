@@ -104,6 +104,12 @@ export function everFires(spec: CronSpec): boolean {
 /** The first occurrence strictly after `after` (epoch ms) in `zone`, or null if it never fires. */
 export function cronNext(spec: CronSpec, zone: string, after: number): number | null {
   let t = Math.floor(after / 1000) * 1000 + 1000;
+  if (spec.fixedTime) {
+    // `after` in the last second before a spring-forward jump: the passes below start at the jump
+    // and would never look at the skipped wall times, so a skipped fixed time runs now.
+    const jump = previousTransition(zone, t, 0);
+    if (jump && jump.at === t && jump.to > jump.from && jump.to - jump.from <= DST_LIMIT && nextWall(spec, jump.at + jump.from, jump.at + jump.to) !== null) return t;
+  }
   // Each pass covers one span of constant offset; a yearly job crosses ~3 spans a year.
   for (let pass = 0; pass < 4 * CALENDAR_CYCLE_YEARS; pass++) {
     const off = offsetAt(zone, t);

@@ -245,8 +245,8 @@ function parseItem(item: string, info: FieldInfo, field: ParsedField, fail: (mes
     const dash = rangePart!.indexOf('-', 1);
     if (dash === -1) {
       lo = value(rangePart!, info, fail);
-      // `n/step` runs from n to the end of the range.
-      hi = stepPart === undefined ? lo : info.kind === 'day-of-week' ? 6 : info.max;
+      // `n/step` runs from n to the end of the field's range, as `n-max/step` would (day-of-week: 7, Sunday).
+      hi = stepPart === undefined ? lo : info.max;
     } else {
       lo = value(rangePart!.slice(0, dash), info, fail);
       hi = value(rangePart!.slice(dash + 1), info, fail);
@@ -259,6 +259,7 @@ function parseItem(item: string, info: FieldInfo, field: ParsedField, fail: (mes
 }
 
 function value(text: string, info: FieldInfo, fail: (message: string) => never): number {
+  if (text === '') fail('missing value');
   if (/^\d+$/.test(text)) {
     const n = Number(text);
     if (n < info.min || n > info.max) fail(`${text} is out of range (${info.min}-${info.max})`);
@@ -269,5 +270,5 @@ function value(text: string, info: FieldInfo, fail: (message: string) => never):
     if (i !== -1) return i + info.nameBase!;
     fail(`unknown name "${text}" (expected ${info.names[0]}-${info.names[info.names.length - 1]} or ${info.min}-${info.max})`);
   }
-  return fail(text === '' ? 'missing value' : `"${text}" is not a number`);
+  return fail(`"${text}" is not a number`);
 }

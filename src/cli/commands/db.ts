@@ -1,0 +1,106 @@
+/**
+ * `iamwatch db init [--demo]` and `iamwatch db check`: create what is missing of the IAM schema
+ * (never altering existing tables unless --add-indexes), and report what the watchers still need,
+ * with the statement to add each missing index. Plain functions returning data, and renderers.
+ */
+import { existsSync } from 'node:fs';
+import { openDatabase, redactUrl } from '../../db/connect.js';
+import type { DemoCounts, SchemaCheck } from '../../db/schema.js';
+import type { JobsFile } from '../../jobsfile/job.js';
+import { configPath, loadValidJobsFile } from '../load.js';
+
+/**
+ * DATABASE_URL from the jobs file (which falls back to the environment), or from the environment
+ * alone when no -c was given and there is no jobs file; a jobs file with errors is refused.
+ */
+export async function databaseUrlFor(opts: { config?: string; plugin?: string[] }, onDiagnostics: (jf: JobsFile) => void): Promise<string | undefined> {
+  if (opts.config === undefined && process.env.IAMWATCH_CONFIG === undefined && !existsSync(configPath(undefined))) {
+    return process.env.DATABASE_URL || undefined;
+  }
+  const { jobsFile } = await loadValidJobsFile({ config: opts.config, plugins: opts.plugin }, onDiagnostics);
+  return jobsFile.settings.databaseUrl;
+}
+
+export interface DbOptions {
+  /** DATABASE_URL from the jobs file or environment; unset = the embedded SQLite default. */
+  databaseUrl?: string;
+}
+
+export interface DbInitReport {
+  database: string;
+  dialect: SchemaCheck['dialect'];
+  createdTables: string[];
+  existingTables: string[];
+  createdIndexes: string[];
+  demo: DemoCounts | null;
+  check: SchemaCheck;
+}
+
+export interface DbCheckReport {
+  database: string;
+  dialect: SchemaCheck['dialect'];
+  ok: boolean;
+  tables: SchemaCheck['tables'];
+  problems: SchemaCheck['problems'];
+}
+
+export async function dbInit(opts: DbOptions & { demo?: boolean; addIndexes?: boolean }): Promise<DbInitReport> {
+  const db = await openDatabase(opts.databaseUrl, { initEmbedded: false });
+  try {
+    const { initSchema } = await import('../../db/schema.js');
+    const r = await initSchema(db, { demo: opts.demo ?? false, addIndexes: opts.addIndexes ?? false });
+    return {
+      database: redactUrl(opts.databaseUrl),
+      dialect: r.dialect,
+      createdTables: r.createdTables,
+      existingTables: r.existingTables,
+      createdIndexes: r.createdIndexes,
+      demo: r.demo,
+      check: r.check,
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+export async function dbCheck(opts: DbOptions): Promise<DbCheckReport> {
+  const db = await openDatabase(opts.databaseUrl, { initEmbedded: false });
+  try {
+    const { checkSchema } = await import('../../db/schema.js');
+    const c = await checkSchema(db);
+    return { database: redactUrl(opts.databaseUrl), dialect: c.dialect, ok: c.ok, tables: c.tables, problems: c.problems };
+  } finally {
+    await db.destroy();
+  }
+}
+
+function renderProblems(problems: SchemaCheck['problems']): string[] {
+  const lines: string[] = [];
+  for (const p of problems) {
+    lines.push(`  missing ${p.kind}: ${p.message}`);
+    if (p.statement) lines.push(`    to add it: ${p.statement}`);
+  }
+  return lines;
+}
+
+export function renderDbInit(r: DbInitReport): string {
+  const lines = [`${r.database} (${r.dialect})`];
+  lines.push(r.createdTables.length > 0 ? `created tables: ${r.createdTables.join(', ')}` : 'created no tables');
+  if (r.existingTables.length > 0) lines.push(`left as they were: ${r.existingTables.join(', ')}`);
+  if (r.createdIndexes.length > 0) lines.push(`created indexes: ${r.createdIndexes.join(', ')}`);
+  if (r.demo) {
+    const d = r.demo;
+    lines.push(`demo rows: ${d.users} users, ${d.policyAudits} policy_audit rows, ${d.secrets} secrets (tables that already had rows were not filled)`);
+  }
+  if (r.check.ok) lines.push('schema OK: the watchers have what they need');
+  else lines.push('still missing (db init does not alter existing tables; run the statements or pass --add-indexes):', ...renderProblems(r.check.problems));
+  return lines.join('\n');
+}
+
+export function renderDbCheck(r: DbCheckReport): string {
+  const lines = [`${r.database} (${r.dialect})`];
+  for (const t of r.tables) lines.push(`  ${t.present ? 'present' : 'MISSING'}  ${t.table}`);
+  lines.push(r.ok ? 'schema OK: the watchers have what they need' : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:`);
+  lines.push(...renderProblems(r.problems));
+  return lines.join('\n');
+}

@@ -1,0 +1,35 @@
+/**
+ * Every Redis key iamwatch uses, built here and nowhere else. A job's keys share a Redis Cluster
+ * hash tag ({job}) so the multi-key scripts stay on one slot.
+ */
+export interface JobKeys {
+  /** ZSET of claimed occurrence ids (score = id), trimmed to the claim window. */
+  claims: string;
+  /** HASH: fence (counter), gen / endedGen / endedAt (interval runs). */
+  state: string;
+  /** ZSET of running-lock tokens scored by deadline (store clock, ms). */
+  running: string;
+  /** HASH token -> holder JSON for the running locks. */
+  holders: string;
+  /** LIST of run records, newest first. */
+  history: string;
+}
+
+export function jobKeys(prefix: string, job: string): JobKeys {
+  const base = `${prefix}:{${job}}`;
+  return {
+    claims: `${base}:claims`,
+    state: `${base}:state`,
+    running: `${base}:running`,
+    holders: `${base}:holders`,
+    history: `${base}:history`,
+  };
+}
+
+/** ZSET of instance ids scored by last heartbeat, and each instance's details. */
+export function instanceKeys(prefix: string): { instances: string; instance: (id: string) => string } {
+  return {
+    instances: `${prefix}:instances`,
+    instance: (id) => `${prefix}:instance:${id}`,
+  };
+}

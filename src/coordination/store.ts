@@ -1,0 +1,67 @@
+/**
+ * The coordination store: the only thing instances share. Two one-way doors and one lock:
+ * - claims: an occurrence id (nominal time in ms) can be claimed once, ever; ids older than
+ *   the newest claim minus a window are refused as late, so trimming old claims never reopens one;
+ * - interval generations: the next interval run may start only `interval` after the previous one
+ *   ended, measured on the store's clock, and only when no run of the job is in progress;
+ * - running locks: one per run, with a deadline renewed while the run lasts, released by token.
+ * Releasing a running lock never touches claims, so it can't reopen an occurrence.
+ * Implementations: redis/redis-store.ts (a fleet) and local/local-store.ts (one process).
+ */
+export interface Holder {
+  instance: string;
+  /** Occurrence id (ms) for cron/rate, generation for interval, start time for manual runs. */
+  occurrence: number;
+  startedAt: number;
+  manual?: boolean;
+}
+
+export type ClaimResult =
+  | { kind: 'won'; fence: number; token: string }
+  /** Another run claimed this occurrence (possibly this instance, earlier). */
+  | { kind: 'taken' }
+  /** Older than the claim window behind the newest claim: it can no longer run. */
+  | { kind: 'late' }
+  /** overlap=skip and a run is in progress: the occurrence is consumed as skipped. */
+  | { kind: 'running'; holder: Holder | null };
+
+export type IntervalClaimResult =
+  | { kind: 'won'; fence: number; token: string; generation: number }
+  /** The previous run ended less than the interval ago: try again in `ms`. */
+  | { kind: 'wait'; ms: number }
+  /** A run is in progress; its lock expires in `ms` unless renewed. */
+  | { kind: 'running'; holder: Holder | null; ms: number };
+
+export type AcquireResult = { kind: 'won'; fence: number; token: string } | { kind: 'running'; holder: Holder | null };
+
+export interface OccurrenceClaim {
+  job: string;
+  occurrence: number;
+  holder: Holder;
+  ttlMs: number;
+  skipIfRunning: boolean;
+}
+
+export interface CoordinationStore {
+  readonly kind: 'redis' | 'local';
+  /** cron and rate: claim one occurrence and, if won, take a running lock for it. */
+  claim(req: OccurrenceClaim): Promise<ClaimResult>;
+  /** interval: start the next generation if it is due and nothing runs. */
+  claimInterval(req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }): Promise<IntervalClaimResult>;
+  /** `once`: take the job's running lock only if no run of it is in progress anywhere. */
+  acquire(req: { job: string; holder: Holder; ttlMs: number }): Promise<AcquireResult>;
+  /** Extends a running lock; false when it was lost (expired and gone, or never held). */
+  renew(job: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Releases a running lock; with `ended`, records the end of an interval run. */
+  release(job: string, token: string, ended: boolean): Promise<void>;
+  /** The newest claimed occurrence of a job, or null if none (for misfire=once). */
+  newestClaim(job: string): Promise<number | null>;
+  /** Runs in progress for a job. */
+  running(job: string): Promise<Array<Holder & { expiresAt: number }>>;
+  /** The store's clock (ms), for skew measurement. */
+  time(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** How far behind the newest claim an occurrence may still be claimed. Must exceed any tolerated skew. */
+export const CLAIM_WINDOW_MS = 60_000;

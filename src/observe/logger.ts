@@ -1,0 +1,50 @@
+/**
+ * Log output through pino: JSON lines (time, level, instance, job, occurrence, event, fields) for
+ * log pipelines, or pino-pretty's human format for terminals. Imported only by commands that log.
+ */
+import { pino, type Logger as PinoLogger } from 'pino';
+import { PassThrough } from 'node:stream';
+import type { Logger } from './log-types.js';
+
+export type LogFormat = 'pretty' | 'json';
+
+export interface LoggerOptions {
+  format: LogFormat;
+  level?: string;
+  instance: string;
+  /** Defaults to stdout. */
+  destination?: NodeJS.WritableStream;
+  color?: boolean;
+}
+
+export async function createLogger(opts: LoggerOptions): Promise<PinoLogger & Logger> {
+  const base = {
+    level: opts.level ?? process.env.IAMWATCH_LOG_LEVEL ?? 'info',
+    base: { instance: opts.instance },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  const destination = opts.destination ?? process.stdout;
+  if (opts.format === 'json') return pino(base, destination === process.stdout ? pino.destination({ fd: 1, sync: true }) : (destination as PassThrough));
+  const { default: pretty } = await import('pino-pretty');
+  const stream = pretty({
+    destination: destination as PassThrough,
+    colorize: opts.color ?? false,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    hideObject: true,
+    messageFormat: prettyLine,
+  });
+  return pino(base, stream);
+}
+
+/** Fields worth a glance in the human format; the JSON format keeps everything. */
+const PRETTY_FIELDS = ['reason', 'holder', 'err', 'detail', 'skewMs', 'redis', 'file'] as const;
+
+function prettyLine(log: Record<string, unknown>, messageKey: string): string {
+  const where = log.job ? `[${String(log.job)}${log.occurrence ? ` ${String(log.occurrence)}` : ''}] ` : '';
+  const extra = PRETTY_FIELDS.filter((k) => log[k] !== undefined && log[k] !== null && !String(log[messageKey]).includes(String(log[k])))
+    .map((k) => `${k}=${typeof log[k] === 'string' ? (log[k] as string) : JSON.stringify(log[k])}`)
+    .join(' ');
+  return `${where}${String(log[messageKey])}${extra ? `  ${extra}` : ''}`;
+}

@@ -1,0 +1,65 @@
+/**
+ * What happens to occurrences and runs, as events. The logger, run history, metrics, the
+ * dashboard and notifications all listen here; the scheduler knows none of them.
+ */
+import type { Mode } from '../jobsfile/job.js';
+import type { RunResult } from '../watchers/define-watcher.js';
+
+export type Outcome = 'ok' | 'failed' | 'timeout' | 'lock-lost' | 'aborted';
+
+export type SkipReason = 'overlap' | 'redis-unavailable' | 'clock-skew' | 'late' | 'shutting-down';
+
+export type RunEvent =
+  | { event: 'run-started'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string; fence: number; attempt: number; latenessMs: number; manual: boolean }
+  | { event: 'run-retry'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string; fence: number; attempt: number; error: string; delayMs: number }
+  | {
+      event: 'run-finished';
+      job: string;
+      mode: Mode;
+      occurrence: number;
+      nominal: number;
+      instance: string;
+      fence: number;
+      attempts: number;
+      outcome: Outcome;
+      startedAt: number;
+      endedAt: number;
+      durationMs: number;
+      latenessMs: number;
+      result?: RunResult;
+      error?: string;
+      manual: boolean;
+    }
+  | { event: 'occurrence-skipped'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string; reason: SkipReason; holder?: string; detail?: string }
+  /** Claimed by another run: normal in a fleet, logged at debug level. */
+  | { event: 'occurrence-taken'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string };
+
+export interface EventSink {
+  emit(event: RunEvent): void;
+}
+
+/** Fans events out to several sinks; a failing sink never disturbs the scheduler. */
+export class EventBus implements EventSink {
+  readonly #sinks: EventSink[] = [];
+
+  constructor(private readonly onSinkError: (err: unknown) => void = () => {}) {}
+
+  add(sink: EventSink): void {
+    this.#sinks.push(sink);
+  }
+
+  emit(event: RunEvent): void {
+    for (const sink of this.#sinks) {
+      try {
+        sink.emit(event);
+      } catch (err) {
+        this.onSinkError(err);
+      }
+    }
+  }
+}
+
+/** How an occurrence is shown: its nominal time for cron and rate, its generation for interval. */
+export function occurrenceLabel(mode: Mode, occurrence: number, nominal: number): string {
+  return mode === 'interval' ? `gen:${occurrence}` : new Date(nominal).toISOString();
+}

@@ -1,0 +1,150 @@
+/**
+ * Executing one run of a job whose running lock is held: builds the watcher context, applies
+ * the wrapper chain (renewal, retries, timeout), releases the lock, and reports events.
+ * Shared by the scheduler and `iamwatch once`.
+ */
+import type { Knex } from 'knex';
+import type { CoordinationStore } from '../coordination/store.js';
+import { errorMessage, IamwatchError } from '../errors.js';
+import type { JobSpec } from '../jobsfile/job.js';
+import type { Logger } from '../observe/log-types.js';
+import type { RunResult, Watcher, WatcherContext } from '../watchers/define-watcher.js';
+import type { Clock } from './clock.js';
+import { occurrenceLabel, type EventSink, type Outcome } from './events.js';
+import { abortKind, RunAborted, withRenewal, withRetries, withTimeout } from './run-wrappers.js';
+
+export interface Lease {
+  token: string;
+  fence: number;
+}
+
+export interface ExecuteParams {
+  job: JobSpec;
+  watcher: Watcher;
+  store: CoordinationStore;
+  /** null: run without a lock (`once --no-lock`). */
+  lease: Lease | null;
+  /** Occurrence id: nominal ms for cron/rate, generation for interval. */
+  occurrence: number;
+  /** Nominal start time (ms), handed to the watcher as ctx.occurrence. */
+  nominal: number;
+  /** An interval run: its end is recorded when the lock is released. */
+  interval: boolean;
+  manual: boolean;
+  instance: string;
+  clock: Clock;
+  log: Logger;
+  events: EventSink;
+  /** Aborts the run: shutdown's forced phase. */
+  shutdown: AbortSignal;
+  db?: Knex;
+  dryRun?: boolean;
+}
+
+export interface RunReport {
+  job: string;
+  watcher: string;
+  occurrence: number;
+  nominal: number;
+  fence: number;
+  attempts: number;
+  outcome: Outcome;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  result?: RunResult;
+  error?: string;
+}
+
+function outcomeOf(err: unknown, signal: AbortSignal): Outcome {
+  const kind = err instanceof RunAborted ? err.kind : abortKind(signal);
+  if (kind === 'timeout') return 'timeout';
+  if (kind === 'lock-lost') return 'lock-lost';
+  if (kind === 'shutdown') return 'aborted';
+  return 'failed';
+}
+
+export async function executeRun(p: ExecuteParams): Promise<RunReport> {
+  const { job, watcher, store, lease, clock } = p;
+  const fence = lease?.fence ?? 0;
+  const startedAt = clock.now();
+  const latenessMs = p.manual ? 0 : Math.max(0, startedAt - p.nominal);
+  const base = { job: job.name, mode: job.mode, occurrence: p.occurrence, nominal: p.nominal, instance: p.instance, fence };
+  const log = p.log.child({ job: job.name, occurrence: occurrenceLabel(job.mode, p.occurrence, p.nominal), fence });
+  let attempts = 0;
+
+  const runWatcher = async (signal: AbortSignal, attempt: number): Promise<RunResult | void> => {
+    attempts = attempt;
+    p.events.emit({ event: 'run-started', ...base, attempt, latenessMs, manual: p.manual });
+    const ctx: WatcherContext = {
+      job: job.name,
+      options: job.options,
+      get db(): Knex {
+        if (!p.db) throw new IamwatchError('UNAVAILABLE', `watcher ${watcher.name} used ctx.db without declaring database: true`);
+        return p.db;
+      },
+      log: log.child({ attempt }),
+      signal,
+      occurrence: new Date(p.nominal),
+      fence,
+      attempt,
+      instance: p.instance,
+      dryRun: p.dryRun || job.dryRun,
+      env: job.env,
+    };
+    const result = await watcher.run(ctx);
+    // A watcher that ignored its signal still doesn't get to report success after losing the lock.
+    if (signal.aborted) throw signal.reason;
+    return result;
+  };
+
+  const chain = withRenewal(
+    withRetries(withTimeout(runWatcher, job.timeoutMs), job.retries, job.retryDelayMs, (attempt, err) =>
+      p.events.emit({ event: 'run-retry', ...base, attempt, error: errorMessage(err), delayMs: job.retryDelayMs }),
+    ),
+    lease && {
+      renew: () => store.renew(job.name, lease.token, job.lockTtlMs),
+      ttlMs: job.lockTtlMs,
+      clock,
+      onLost: (detail) => log.warn({ event: 'lock-lost', detail }, 'lost the running lock; aborting the run'),
+    },
+  );
+
+  let outcome: Outcome = 'ok';
+  let result: RunResult | undefined;
+  let error: string | undefined;
+  const controller = new AbortController();
+  const onShutdown = (): void => controller.abort(new RunAborted('shutdown', 'aborted by shutdown'));
+  if (p.shutdown.aborted) onShutdown();
+  else p.shutdown.addEventListener('abort', onShutdown, { once: true });
+  try {
+    result = (await chain(controller.signal, 1)) ?? undefined;
+  } catch (err) {
+    outcome = outcomeOf(err, controller.signal);
+    error = errorMessage(err);
+  } finally {
+    p.shutdown.removeEventListener('abort', onShutdown);
+    if (lease) {
+      await store.release(job.name, lease.token, p.interval).catch((err: unknown) => {
+        log.warn({ event: 'release-failed', err: errorMessage(err) }, 'could not release the running lock; it expires by itself');
+      });
+    }
+  }
+  const endedAt = clock.now();
+  const report: RunReport = {
+    job: job.name,
+    watcher: watcher.name,
+    occurrence: p.occurrence,
+    nominal: p.nominal,
+    fence,
+    attempts: Math.max(attempts, 1),
+    outcome,
+    startedAt,
+    endedAt,
+    durationMs: endedAt - startedAt,
+    ...(result ? { result } : {}),
+    ...(error ? { error } : {}),
+  };
+  p.events.emit({ event: 'run-finished', ...base, attempts: report.attempts, outcome, startedAt, endedAt, durationMs: report.durationMs, latenessMs, result, error, manual: p.manual });
+  return report;
+}

@@ -1,0 +1,58 @@
+/**
+ * Clock skew against the coordination store's clock, measured at start and every 30 s.
+ * Above 1 s it warns; above the configured bound the scheduler refuses to claim.
+ */
+import type { CoordinationStore } from '../coordination/store.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../observe/log-types.js';
+import type { Clock } from './clock.js';
+
+const WARN_MS = 1_000;
+const EVERY_MS = 30_000;
+
+export class SkewMonitor {
+  /** Store clock minus this clock, ms; null until measured. */
+  skewMs: number | null = null;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: CoordinationStore,
+    private readonly clock: Clock,
+    private readonly maxSkewMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** True when claims are allowed: skew measured and within the bound (or unmeasurable: the claim will fail anyway). */
+  get ok(): boolean {
+    return this.skewMs === null || Math.abs(this.skewMs) <= this.maxSkewMs;
+  }
+
+  async measure(): Promise<number | null> {
+    try {
+      const before = this.clock.now();
+      const server = await this.store.time();
+      const after = this.clock.now();
+      const skew = server - Math.round((before + after) / 2);
+      const wasOk = this.ok;
+      this.skewMs = skew;
+      const fields = { event: 'clock-skew', skewMs: skew, maxSkewMs: this.maxSkewMs, roundTripMs: after - before };
+      if (!this.ok) this.log.error(fields, `clock is ${skew} ms off the coordination store's; refusing to claim occurrences until it is within ${this.maxSkewMs} ms`);
+      else if (Math.abs(skew) > WARN_MS) this.log.warn(fields, `clock is ${skew} ms off the coordination store's`);
+      else if (!wasOk) this.log.info(fields, 'clock skew back within bounds; claiming again');
+      else this.log.debug(fields, 'measured clock skew');
+      return skew;
+    } catch (err) {
+      this.log.debug({ event: 'clock-skew', err: errorMessage(err) }, 'could not measure clock skew');
+      return null;
+    }
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => void this.measure(), EVERY_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * One timer for the whole scheduler over a priority queue of due times. Each wait is capped at
+ * 30 s and the clock is re-read on every wake, so suspend/resume, clock steps and setTimeout's
+ * 2^31 ms limit can't make it fire late or never.
+ */
+import type { Clock } from './clock.js';
+import { MinHeap, type HeapEntry } from './heap.js';
+
+const MAX_WAIT_MS = 30_000;
+
+interface Entry extends HeapEntry {
+  fn: () => void;
+  cancelled: boolean;
+}
+
+export class Timeline {
+  readonly #heap = new MinHeap<Entry>();
+  #seq = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #stopped = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Calls `fn` at `at` (epoch ms on this clock), or at once if that has passed. Returns a canceller. */
+  at(at: number, fn: () => void): () => void {
+    const entry: Entry = { at, seq: this.#seq++, fn, cancelled: false };
+    this.#heap.push(entry);
+    if (at < this.#timerAt) this.#arm();
+    return () => {
+      entry.cancelled = true;
+    };
+  }
+
+  get size(): number {
+    return this.#heap.size;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(): void {
+    if (this.#stopped) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    const next = this.#heap.peek();
+    if (!next) {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      return;
+    }
+    const wait = Math.min(Math.max(0, next.at - this.clock.now()), MAX_WAIT_MS);
+    this.#timerAt = this.clock.now() + wait;
+    this.#timer = setTimeout(() => this.#wake(), wait);
+  }
+
+  #wake(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = this.clock.now();
+    for (let e = this.#heap.peek(); e && e.at <= now && !this.#stopped; e = this.#heap.peek()) {
+      this.#heap.pop();
+      if (!e.cancelled) e.fn();
+    }
+    this.#arm();
+  }
+}
