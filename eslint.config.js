@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test/fixtures/plugins/*.js'] },
+  { ignores: ['dist/', 'node_modules/', '.tmp/', 'test/fixtures/plugins/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,7 +5,7 @@
  * and `next` never load Redis, knex or ink.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isIamwatchError } from '../errors.js';
+import { IamwatchError, isIamwatchError } from '../errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { colors, err, errColors, json, out, printDiagnostics, table } from './output.js';
 
@@ -64,8 +64,8 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .option('--json', 'print a JSON array')
     .action(async (jobs: string[], o: { config?: string; plugin?: string[]; count: number; from?: string; spec?: string; tz?: string; json?: boolean }) => {
       const { next, renderNext } = await import('./commands/next.js');
-      if (o.tz !== undefined && o.spec === undefined) throw new InvalidArgumentError('--tz goes with --spec (jobs use their own tz= or CRON_TZ)');
-      if (o.spec !== undefined && jobs.length > 0) throw new InvalidArgumentError('give either --spec or job names, not both');
+      if (o.tz !== undefined && o.spec === undefined) throw new IamwatchError('USAGE', '--tz goes with --spec (jobs use their own tz= or CRON_TZ)');
+      if (o.spec !== undefined && jobs.length > 0) throw new IamwatchError('USAGE', 'give either --spec or job names, not both');
       const now = Date.now();
       const entries = await next({ ...o, jobs, now });
       if (o.json) return json(entries);
@@ -115,13 +115,14 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
 }
 
 function reportError(e: unknown): number {
-  if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
-    return EXIT.USAGE; // commander already printed the message
-  }
+  // InvalidArgumentError extends CommanderError: thrown from an action, nobody has printed it yet.
   if (e instanceof InvalidArgumentError) {
     err(errColors.red(`iamwatch: ${e.message}`));
     return EXIT.USAGE;
+  }
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
+    return EXIT.USAGE; // commander already printed the message
   }
   if (isIamwatchError(e)) {
     err(errColors.red(`iamwatch: ${e.message}`));

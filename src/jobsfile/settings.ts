@@ -12,6 +12,7 @@ const urlOf = (protocols: string[]) => (text: string): string | null => {
   } catch {
     return `not a URL: expected ${protocols.map((p) => `${p}//...`).join(' or ')}`;
   }
+  if (!text.includes('//')) return `not a URL: write ${protocols[0]}//${text}`;
   return protocols.includes(url.protocol) ? null : `unsupported scheme "${url.protocol}" (expected ${protocols.join(' ')})`;
 };
 

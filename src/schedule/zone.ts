@@ -1,14 +1,13 @@
 /**
  * Time-zone offsets and their transitions, from the IANA data built into Intl. Pure: no clock reads.
  *
- * Offsets are looked up from a per-zone, per-year table of transitions (found by probing every
- * 12 hours and bisecting to the second), so a lookup is a binary search after the first use.
- * Two transitions less than 12 hours apart would be seen as none; the tz database has no such
- * pair in the years a scheduler runs in.
+ * Offsets are looked up from a per-zone, per-year table of transitions (found by probing weekly
+ * and bisecting to the second), so a lookup is a scan of a few entries after the first use.
+ * Two transitions less than a week apart would be seen as none; the tz database has no such
+ * pair in the years a scheduler runs in, and probing more often costs start-up time.
  */
-const HOUR = 3_600_000;
 const DAY = 86_400_000;
-const PROBE = 12 * HOUR;
+const PROBE = 7 * DAY;
 
 export interface Transition {
   /** First instant (epoch ms) with the new offset. */
@@ -48,6 +47,7 @@ function formatter(zone: string): Intl.DateTimeFormat {
 
 /** True when `zone` is an IANA zone name this runtime knows (or UTC). */
 export function isValidZone(zone: string): boolean {
+  if (zone === 'UTC') return true; // no need to load the zone data
   if (zone.length === 0) return false;
   try {
     formatter(zone);
@@ -59,6 +59,7 @@ export function isValidZone(zone: string): boolean {
 
 /** The zone the runtime resolves a name to, e.g. "utc" -> "UTC". */
 export function canonicalZone(zone: string): string {
+  if (zone === 'UTC') return zone;
   return formatter(zone).resolvedOptions().timeZone;
 }
 

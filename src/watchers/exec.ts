@@ -3,8 +3,6 @@
  * output into the logs, and kills the whole group (SIGTERM, then SIGKILL after `kill-grace`) when
  * the run is aborted. A non-zero exit is a failure.
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { IamwatchError } from '../errors.js';
 import { defineWatcher } from './define-watcher.js';
 
@@ -22,6 +20,8 @@ export const exec = defineWatcher({
       return { summary: `dry run: would execute ${command}`, dryRun: true };
     }
     ctx.signal.throwIfAborted();
+    // Imported here so `validate` and `next` don't pay for them.
+    const [{ spawn }, { createInterface }] = await Promise.all([import('node:child_process'), import('node:readline')]);
     const child = spawn('/bin/sh', ['-c', command], {
       detached: true, // own process group, so a kill reaches grandchildren too
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -206,7 +206,7 @@ describe('jobs file: errors with line:col', () => {
     { what: 'CRON_TZ empty', text: 'CRON_TZ=', expected: [['1:9 error', /^unknown time zone ""/]] },
     // ---- settings
     { what: 'REDIS_URL not a URL', text: 'REDIS_URL=not a url', expected: [['1:11 error', 'REDIS_URL: not a URL: expected redis://... or rediss://...']] },
-    { what: 'REDIS_URL without a scheme', text: 'REDIS_URL=localhost:6379', expected: [['1:11 error', 'REDIS_URL: unsupported scheme "localhost:" (expected redis: rediss:)']] },
+    { what: 'REDIS_URL without a scheme', text: 'REDIS_URL=localhost:6379', expected: [['1:11 error', 'REDIS_URL: not a URL: write redis://localhost:6379']] },
     { what: 'REDIS_URL wrong scheme', text: 'REDIS_URL=http://x', expected: [['1:11 error', 'REDIS_URL: unsupported scheme "http:" (expected redis: rediss:)']] },
     { what: 'DATABASE_URL wrong scheme', text: 'DATABASE_URL=postgres://x/db', expected: [['1:14 error', 'DATABASE_URL: unsupported scheme "postgres:" (expected mysql: mariadb:)']] },
     { what: 'DATABASE_URL not a URL', text: 'DATABASE_URL = ./file.db', expected: [['1:16 error', /^DATABASE_URL: not a URL: expected mysql:\/\/\.\.\. or mariadb:\/\/\.\.\.$/]] },

@@ -1,0 +1,168 @@
+/**
+ * Real Redis for tests: the shared server (IAMWATCH_TEST_REDIS_URL, default redis://127.0.0.1:6379,
+ * never stopped by a test) and private `redis-server` processes on free loopback ports for tests
+ * that must stop, restart or flush one. Every test uses its own key prefix (uniquePrefix()).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createClient } from '@redis/client';
+
+export const SHARED_REDIS_URL = process.env.IAMWATCH_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** A key prefix no other test or run uses. */
+export function uniquePrefix(tag = 'iwtest'): string {
+  return `${tag}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A free TCP port on 127.0.0.1 (asks the kernel for one, then lets it go). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One PING over a raw socket: true when the server answers +PONG within `timeoutMs`. */
+export function ping(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.once('error', () => done(false));
+    sock.once('connect', () => sock.write('PING\r\n'));
+    sock.on('data', (d) => {
+      buf += d.toString();
+      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
+    });
+  });
+}
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  /** Stops the server (SIGTERM, SIGKILL after 3 s) and waits for it to exit; restart() may follow. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port (empty: nothing is persisted). */
+  restart(): Promise<void>;
+  /** The server is running (between start/restart and stop). */
+  readonly running: boolean;
+}
+
+async function waitExit(child: ChildProcess, killAfterMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Spawns a private, non-persistent redis-server on a free loopback port in a temporary directory
+ * and waits until it answers PING.
+ */
+export async function startRedisServer(): Promise<PrivateRedis> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'iwtest-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  let log = '';
+
+  const spawnServer = async (): Promise<void> => {
+    log = '';
+    await mkdir(dir, { recursive: true });
+    const c = spawn('redis-server', ['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    c.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const failed = new Promise<Error>((resolve) => {
+      c.once('error', resolve);
+      c.once('exit', (code, sig) => resolve(new Error(`redis-server exited (${code ?? sig}) on port ${port}:\n${log}`)));
+    });
+    child = c;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const outcome = await Promise.race([ping(port).then((ok) => (ok ? 'up' : 'down')), failed]);
+      if (outcome === 'up') return;
+      if (outcome instanceof Error) {
+        child = null;
+        throw outcome;
+      }
+      if (Date.now() > deadline) {
+        await waitExit(c, 1_000);
+        child = null;
+        throw new Error(`redis-server on port ${port} did not answer PING within 10 s:\n${log}`);
+      }
+      await sleep(25);
+    }
+  };
+
+  const stopServer = async (): Promise<void> => {
+    const c = child;
+    child = null;
+    if (c) await waitExit(c, 3_000);
+  };
+
+  await spawnServer();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get running() {
+      return child !== null;
+    },
+    stop: async () => {
+      await stopServer();
+      await rm(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await stopServer();
+      // The port can stay briefly unavailable; retry a few times.
+      for (let i = 0; ; i++) {
+        try {
+          await spawnServer();
+          return;
+        } catch (err) {
+          if (i >= 20) throw err;
+          await sleep(100);
+        }
+      }
+    },
+  };
+}
+
+export type TestRedisClient = ReturnType<typeof createClient>;
+
+/** A plain node-redis client for inspecting and tampering with keys in tests. */
+export async function openClient(url: string = SHARED_REDIS_URL): Promise<TestRedisClient> {
+  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+/** Deletes every key under `prefix` (SCAN + DEL); for cleaning the shared server. */
+export async function deletePrefix(client: TestRedisClient, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const r = await client.scan(cursor, { MATCH: `${prefix}:*`, COUNT: 500 });
+    cursor = String(r.cursor);
+    if (r.keys.length > 0) await client.del(r.keys);
+  } while (cursor !== '0');
+}
