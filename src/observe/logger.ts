@@ -1,10 +1,13 @@
 /**
  * Log output through pino: JSON lines (time, level, instance, job, occurrence, event, fields) for
  * log pipelines, or pino-pretty's human format for terminals. Imported only by commands that log.
+ * Every message and field is passed through redactDeep first, so URL passwords never reach a log
+ * line, whoever wrote it (the scheduler, a watcher, an exec command's output).
  */
 import { pino, type Logger as PinoLogger } from 'pino';
 import { PassThrough } from 'node:stream';
 import type { Logger } from './log-types.js';
+import { redactDeep } from './redact.js';
 
 export type LogFormat = 'pretty' | 'json';
 
@@ -23,6 +26,11 @@ export async function createLogger(opts: LoggerOptions): Promise<PinoLogger & Lo
     base: { instance: opts.instance },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    hooks: {
+      logMethod(this: PinoLogger, args: Parameters<PinoLogger['info']>, method: (...a: unknown[]) => void): void {
+        method.apply(this, (args as unknown[]).map((a) => redactDeep(a)));
+      },
+    },
   };
   const destination = opts.destination ?? process.stdout;
   if (opts.format === 'json') return pino(base, destination === process.stdout ? pino.destination({ fd: 1, sync: true }) : (destination as PassThrough));

@@ -11,7 +11,9 @@ import type { Logger } from '../observe/log-types.js';
 import type { RunResult, Watcher, WatcherContext } from '../watchers/define-watcher.js';
 import type { Clock } from './clock.js';
 import { occurrenceLabel, type EventSink, type Outcome } from './events.js';
-import { abortKind, RunAborted, withRenewal, withRetries, withTimeout } from './run-wrappers.js';
+import type { Renewer } from './renewer.js';
+import type { RunControl } from './run-control.js';
+import { abortKind, RunAborted, withRenewal, withRetries, withTimeout, type RunFn } from './run-wrappers.js';
 
 export interface Lease {
   token: string;
@@ -35,8 +37,9 @@ export interface ExecuteParams {
   clock: Clock;
   log: Logger;
   events: EventSink;
-  /** Aborts the run: shutdown's forced phase. */
-  shutdown: AbortSignal;
+  /** The caller aborts it (with a RunAborted of kind shutdown) to stop the run. */
+  control: RunControl;
+  renewer: Renewer;
   db?: Knex;
   dryRun?: boolean;
 }
@@ -56,8 +59,8 @@ export interface RunReport {
   error?: string;
 }
 
-function outcomeOf(err: unknown, signal: AbortSignal): Outcome {
-  const kind = err instanceof RunAborted ? err.kind : abortKind(signal);
+function outcomeOf(err: unknown, run: RunControl): Outcome {
+  const kind = err instanceof RunAborted ? err.kind : abortKind(run);
   if (kind === 'timeout') return 'timeout';
   if (kind === 'lock-lost') return 'lock-lost';
   if (kind === 'shutdown') return 'aborted';
@@ -65,17 +68,20 @@ function outcomeOf(err: unknown, signal: AbortSignal): Outcome {
 }
 
 export async function executeRun(p: ExecuteParams): Promise<RunReport> {
-  const { job, watcher, store, lease, clock } = p;
+  const { job, watcher, store, lease, clock, control } = p;
   const fence = lease?.fence ?? 0;
   const startedAt = clock.now();
   const latenessMs = p.manual ? 0 : Math.max(0, startedAt - p.nominal);
   const base = { job: job.name, mode: job.mode, occurrence: p.occurrence, nominal: p.nominal, instance: p.instance, fence };
-  const log = p.log.child({ job: job.name, occurrence: occurrenceLabel(job.mode, p.occurrence, p.nominal), fence });
+  // Child loggers cost a little; most runs of a busy scheduler never log.
+  let runLog: Logger | undefined;
+  const log = (): Logger => (runLog ??= p.log.child({ job: job.name, occurrence: occurrenceLabel(job.mode, p.occurrence, p.nominal), fence }));
   let attempts = 0;
 
-  const runWatcher = async (signal: AbortSignal, attempt: number): Promise<RunResult | void> => {
+  const runWatcher: RunFn = async (run, attempt) => {
     attempts = attempt;
     p.events.emit({ event: 'run-started', ...base, attempt, latenessMs, manual: p.manual });
+    let attemptLog: Logger | undefined;
     const ctx: WatcherContext = {
       job: job.name,
       options: job.options,
@@ -83,8 +89,12 @@ export async function executeRun(p: ExecuteParams): Promise<RunReport> {
         if (!p.db) throw new IamwatchError('UNAVAILABLE', `watcher ${watcher.name} used ctx.db without declaring database: true`);
         return p.db;
       },
-      log: log.child({ attempt }),
-      signal,
+      get log(): Logger {
+        return (attemptLog ??= log().child({ attempt }));
+      },
+      get signal(): AbortSignal {
+        return run.signal;
+      },
       occurrence: new Date(p.nominal),
       fence,
       attempt,
@@ -93,40 +103,34 @@ export async function executeRun(p: ExecuteParams): Promise<RunReport> {
       env: job.env,
     };
     const result = await watcher.run(ctx);
-    // A watcher that ignored its signal still doesn't get to report success after losing the lock.
-    if (signal.aborted) throw signal.reason;
+    // A watcher that ignored its signal still doesn't get to report success after an abort.
+    if (run.aborted) throw run.reason;
     return result;
   };
 
-  const chain = withRenewal(
-    withRetries(withTimeout(runWatcher, job.timeoutMs), job.retries, job.retryDelayMs, (attempt, err) =>
-      p.events.emit({ event: 'run-retry', ...base, attempt, error: errorMessage(err), delayMs: job.retryDelayMs }),
-    ),
-    lease && {
+  let chain = withRetries(withTimeout(runWatcher, job.timeoutMs), job.retries, job.retryDelayMs, (attempt, err) =>
+    p.events.emit({ event: 'run-retry', ...base, attempt, error: errorMessage(err), delayMs: job.retryDelayMs }),
+  );
+  if (lease) {
+    chain = withRenewal(chain, p.renewer, {
       renew: () => store.renew(job.name, lease.token, job.lockTtlMs),
       ttlMs: job.lockTtlMs,
-      clock,
-      onLost: (detail) => log.warn({ event: 'lock-lost', detail }, 'lost the running lock; aborting the run'),
-    },
-  );
+      onLost: (detail) => log().warn({ event: 'lock-lost', detail }, 'lost the running lock; aborting the run'),
+    });
+  }
 
   let outcome: Outcome = 'ok';
   let result: RunResult | undefined;
   let error: string | undefined;
-  const controller = new AbortController();
-  const onShutdown = (): void => controller.abort(new RunAborted('shutdown', 'aborted by shutdown'));
-  if (p.shutdown.aborted) onShutdown();
-  else p.shutdown.addEventListener('abort', onShutdown, { once: true });
   try {
-    result = (await chain(controller.signal, 1)) ?? undefined;
+    result = (await chain(control, 1)) ?? undefined;
   } catch (err) {
-    outcome = outcomeOf(err, controller.signal);
+    outcome = outcomeOf(err, control);
     error = errorMessage(err);
   } finally {
-    p.shutdown.removeEventListener('abort', onShutdown);
     if (lease) {
       await store.release(job.name, lease.token, p.interval).catch((err: unknown) => {
-        log.warn({ event: 'release-failed', err: errorMessage(err) }, 'could not release the running lock; it expires by itself');
+        log().warn({ event: 'release-failed', err: errorMessage(err) }, 'could not release the running lock; it expires by itself');
       });
     }
   }

@@ -16,7 +16,10 @@ import type { Watcher } from '../watchers/define-watcher.js';
 import type { WatcherRegistry } from '../watchers/registry.js';
 import type { Clock } from './clock.js';
 import type { EventSink } from './events.js';
-import { executeRun, type RunReport } from './execute.js';
+import { executeRun, type Lease, type RunReport } from './execute.js';
+import { Renewer } from './renewer.js';
+import { RunControl } from './run-control.js';
+import { RunAborted } from './run-wrappers.js';
 import { SkewMonitor } from './skew.js';
 import { Timeline } from './timeline.js';
 
@@ -41,14 +44,23 @@ export interface JobState {
 }
 
 const REDIS_RETRY_MS = [250, 500, 1_000, 2_000, 5_000];
+/**
+ * cron and rate occurrences are claimed up to this long before their nominal time, so the claim's
+ * round trip is done when the run is due. A claim is final either way; overlap=skip jobs claim on
+ * time, since whether the job is still running must be judged at the occurrence itself.
+ */
+export const CLAIM_AHEAD_MS = 250;
 
 export class Scheduler {
   readonly #deps: SchedulerDeps;
   readonly #timeline: Timeline;
   readonly #skew: SkewMonitor;
-  readonly #running = new Set<Promise<RunReport>>();
+  readonly #running = new Set<Promise<unknown>>();
+  readonly #controls = new Set<RunControl>();
   readonly #states = new Map<string, JobState>();
-  readonly #shutdown = new AbortController();
+  readonly #renewer: Renewer;
+  /** Jobs whose next occurrence is planned after the due runs have started. */
+  readonly #toPlan: Array<() => void> = [];
   #stopping = false;
   /** Last time the timeline woke or was armed: the health check's liveness signal. */
   lastTick = 0;
@@ -57,6 +69,7 @@ export class Scheduler {
     this.#deps = deps;
     this.#timeline = new Timeline(deps.clock);
     this.#skew = new SkewMonitor(deps.store, deps.clock, deps.maxClockSkewMs, deps.log);
+    this.#renewer = new Renewer(deps.clock);
     for (const job of deps.jobs) this.#states.set(job.name, { job, next: null, runningHere: 0 });
   }
 
@@ -116,7 +129,14 @@ export class Scheduler {
 
   /** Aborts every running job (they release their locks as they end). */
   abort(): void {
-    this.#shutdown.abort();
+    for (const c of this.#controls) c.abort(new RunAborted('shutdown', 'aborted by shutdown'));
+  }
+
+  /** Keeps `work` in the set drain() waits for. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#running.add(work);
+    void work.finally(() => this.#running.delete(work));
+    return work;
   }
 
   #heartbeat(): void {
@@ -132,11 +152,18 @@ export class Scheduler {
     const state = this.#states.get(job.name)!;
     state.next = at;
     if (at === null) return;
-    this.#timeline.at(at, () => {
+    // At most a quarter of the lock's lifetime ahead, so the lock is renewed well before it lapses.
+    const claimAt = job.overlap === 'skip' ? at : at - Math.min(CLAIM_AHEAD_MS, job.lockTtlMs / 4);
+    this.#timeline.at(claimAt, () => {
       this.lastTick = this.#deps.clock.now();
-      this.#plan(job, schedule, schedule.next(at));
       void this.#occurrence(job, at);
+      // Planning the next occurrence waits until the due runs have started.
+      if (this.#toPlan.push(() => this.#plan(job, schedule, schedule.next(at))) === 1) setImmediate(() => this.#planPending());
     });
+  }
+
+  #planPending(): void {
+    for (let plan = this.#toPlan.shift(); plan; plan = this.#toPlan.shift()) plan();
   }
 
   /** misfire=once: run the latest occurrence missed while no instance was up, if the fleet never claimed it. */
@@ -181,8 +208,12 @@ export class Scheduler {
         return events.emit({ event: 'occurrence-skipped', ...base, reason: 'late', detail: 'older than the claim window behind the newest claim' });
       case 'running':
         return events.emit({ event: 'occurrence-skipped', ...base, reason: 'overlap', holder: claim.holder?.instance });
-      case 'won':
-        await this.#execute(job, at, at, { token: claim.token, fence: claim.fence }, false);
+      case 'won': {
+        const lease = { token: claim.token, fence: claim.fence };
+        if (this.#deps.clock.now() >= at) return this.#execute(job, at, at, lease, false);
+        // Claimed ahead of time: start on time. A claimed occurrence runs even if shutdown begins meanwhile.
+        await this.#track(new Promise<void>((resolve) => this.#timeline.at(at, () => resolve(this.#execute(job, at, at, lease, false)), true)));
+      }
     }
   }
 
@@ -220,10 +251,12 @@ export class Scheduler {
     }
   }
 
-  async #execute(job: JobSpec, occurrence: number, nominal: number, lease: { token: string; fence: number }, interval: boolean): Promise<void> {
+  async #execute(job: JobSpec, occurrence: number, nominal: number, lease: Lease, interval: boolean): Promise<void> {
     const watcher = this.#deps.registry.get(job.watcher) as Watcher;
     const state = this.#states.get(job.name)!;
     state.runningHere++;
+    const control = new RunControl();
+    this.#controls.add(control);
     const run = executeRun({
       job,
       watcher,
@@ -237,14 +270,14 @@ export class Scheduler {
       clock: this.#deps.clock,
       log: this.#deps.log,
       events: this.#deps.events,
-      shutdown: this.#shutdown.signal,
+      control,
+      renewer: this.#renewer,
       db: this.#deps.db,
     });
-    this.#running.add(run);
     try {
-      await run;
+      await this.#track(run);
     } finally {
-      this.#running.delete(run);
+      this.#controls.delete(control);
       state.runningHere--;
     }
   }

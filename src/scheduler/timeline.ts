@@ -11,6 +11,8 @@ const MAX_WAIT_MS = 30_000;
 interface Entry extends HeapEntry {
   fn: () => void;
   cancelled: boolean;
+  /** Still runs after stop(): work already committed to, like the start of a claimed occurrence. */
+  committed: boolean;
 }
 
 export class Timeline {
@@ -23,8 +25,8 @@ export class Timeline {
   constructor(private readonly clock: Clock) {}
 
   /** Calls `fn` at `at` (epoch ms on this clock), or at once if that has passed. Returns a canceller. */
-  at(at: number, fn: () => void): () => void {
-    const entry: Entry = { at, seq: this.#seq++, fn, cancelled: false };
+  at(at: number, fn: () => void, committed = false): () => void {
+    const entry: Entry = { at, seq: this.#seq++, fn, cancelled: this.#stopped && !committed, committed };
     this.#heap.push(entry);
     if (at < this.#timerAt) this.#arm();
     return () => {
@@ -36,14 +38,19 @@ export class Timeline {
     return this.#heap.size;
   }
 
+  /** Drops every entry but the committed ones, which still run at their time. */
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const kept: Entry[] = [];
+    for (let e = this.#heap.pop(); e; e = this.#heap.pop()) if (e.committed && !e.cancelled) kept.push(e);
+    for (const e of kept) this.#heap.push(e);
+    this.#arm();
   }
 
   #arm(): void {
-    if (this.#stopped) return;
     if (this.#timer) clearTimeout(this.#timer);
     const next = this.#heap.peek();
     if (!next) {
@@ -60,9 +67,9 @@ export class Timeline {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = this.clock.now();
-    for (let e = this.#heap.peek(); e && e.at <= now && !this.#stopped; e = this.#heap.peek()) {
+    for (let e = this.#heap.peek(); e && e.at <= now; e = this.#heap.peek()) {
       this.#heap.pop();
-      if (!e.cancelled) e.fn();
+      if (!e.cancelled && (e.committed || !this.#stopped)) e.fn();
     }
     this.#arm();
   }

@@ -147,15 +147,15 @@ export async function startRedisServer(): Promise<PrivateRedis> {
   };
 }
 
-export type TestRedisClient = ReturnType<typeof createClient>;
-
 /** A plain node-redis client for inspecting and tampering with keys in tests. */
-export async function openClient(url: string = SHARED_REDIS_URL): Promise<TestRedisClient> {
+export async function openClient(url: string = SHARED_REDIS_URL) {
   const client = createClient({ url, socket: { reconnectStrategy: false } });
   client.on('error', () => {});
   await client.connect();
   return client;
 }
+
+export type TestRedisClient = Awaited<ReturnType<typeof openClient>>;
 
 /** Deletes every key under `prefix` (SCAN + DEL); for cleaning the shared server. */
 export async function deletePrefix(client: TestRedisClient, prefix: string): Promise<void> {

@@ -9,6 +9,9 @@ import { LogSink } from '../../observe/log-sink.js';
 import { systemClock } from '../../scheduler/clock.js';
 import { EventBus } from '../../scheduler/events.js';
 import { executeRun, type Lease, type RunReport } from '../../scheduler/execute.js';
+import { Renewer } from '../../scheduler/renewer.js';
+import { RunControl } from '../../scheduler/run-control.js';
+import { RunAborted } from '../../scheduler/run-wrappers.js';
 import type { Watcher } from '../../watchers/define-watcher.js';
 import { loadValidJobsFile } from '../load.js';
 import { printDiagnostics } from '../output.js';
@@ -56,8 +59,8 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
     color: process.stderr.isTTY && !process.env.NO_COLOR,
   });
   const { log, store, db } = runtime;
-  const shutdown = new AbortController();
-  const onSignal = (): void => shutdown.abort();
+  const control = new RunControl();
+  const onSignal = (): void => control.abort(new RunAborted('shutdown', 'interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -93,7 +96,8 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
       clock: systemClock,
       log,
       events,
-      shutdown: shutdown.signal,
+      control,
+      renewer: new Renewer(systemClock),
       db,
       dryRun: opts.dryRun,
     });

@@ -33,3 +33,8 @@ export function instanceKeys(prefix: string): { instances: string; instance: (id
     instance: (id) => `${prefix}:instance:${id}`,
   };
 }
+
+/** SET of job names that have run records (so `history` finds jobs no longer in the jobs file). */
+export function historyJobsKey(prefix: string): string {
+  return `${prefix}:history-jobs`;
+}

@@ -16,6 +16,18 @@ function parseHolder(json: unknown): Holder | null {
   }
 }
 
+/**
+ * A ZRANGE ... WITHSCORES reply as [member, score] pairs: flat [m, s, m, s] under RESP2, already
+ * paired [[m, s], ...] under RESP3 (node-redis 6's default protocol).
+ */
+function scoredPairs(reply: unknown): Array<[string, number]> {
+  const r = reply as unknown[];
+  if (r.length > 0 && Array.isArray(r[0])) return (r as Array<[unknown, unknown]>).map(([m, s]) => [String(m), Number(s)]);
+  const out: Array<[string, number]> = [];
+  for (let i = 0; i + 1 < r.length; i += 2) out.push([String(r[i]), Number(r[i + 1])]);
+  return out;
+}
+
 export class RedisStore implements CoordinationStore {
   readonly kind = 'redis';
 
@@ -78,18 +90,17 @@ export class RedisStore implements CoordinationStore {
   }
 
   async newestClaim(job: string): Promise<number | null> {
-    const r = (await this.connection.send(['ZRANGE', jobKeys(this.prefix, job).claims, '-1', '-1', 'WITHSCORES'], jobKeys(this.prefix, job).claims)) as string[];
-    return r.length >= 2 ? Number(r[1]) : null;
+    const [newest] = scoredPairs(await this.connection.send(['ZRANGE', jobKeys(this.prefix, job).claims, '-1', '-1', 'WITHSCORES'], jobKeys(this.prefix, job).claims));
+    return newest ? newest[1] : null;
   }
 
   async running(job: string): Promise<Array<Holder & { expiresAt: number }>> {
     const k = jobKeys(this.prefix, job);
-    const [now, entries] = await Promise.all([this.time(), this.connection.send(['ZRANGE', k.running, '0', '-1', 'WITHSCORES'], k.running) as Promise<string[]>]);
+    const [now, entries] = await Promise.all([this.time(), this.connection.send(['ZRANGE', k.running, '0', '-1', 'WITHSCORES'], k.running).then(scoredPairs)]);
     const out: Array<Holder & { expiresAt: number }> = [];
-    for (let i = 0; i < entries.length; i += 2) {
-      const expiresAt = Number(entries[i + 1]);
+    for (const [token, expiresAt] of entries) {
       if (expiresAt <= now) continue;
-      const holder = parseHolder(await this.connection.send(['HGET', k.holders, entries[i]!], k.holders));
+      const holder = parseHolder(await this.connection.send(['HGET', k.holders, token], k.holders));
       if (holder) out.push({ ...holder, expiresAt });
     }
     return out;

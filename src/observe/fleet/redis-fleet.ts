@@ -1,0 +1,81 @@
+/**
+ * Run history and heartbeats in Redis. Per job a LIST of JSON records, newest first: LPUSH, then
+ * LTRIM to the count limit, PEXPIRE to the age limit (an idle job's list disappears), and when the
+ * oldest entry is past the age limit the tail is cut. Heartbeats: a STRING per instance with a
+ * PX expiry plus a ZSET of instance ids by last beat. Only single-key commands: Cluster-safe.
+ */
+import type { RedisConnection } from '../../coordination/redis/client.js';
+import { historyJobsKey, instanceKeys, jobKeys } from '../../coordination/redis/keys.js';
+import { redactUrl } from '../redact.js';
+import { parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../run-record.js';
+import type { FleetStore, Retention } from './fleet-store.js';
+
+const asStrings = (reply: unknown): string[] => (Array.isArray(reply) ? reply.map(String) : []);
+
+export class RedisFleet implements FleetStore {
+  readonly kind = 'redis';
+  readonly location: string;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly prefix: string,
+    private readonly retention: Retention,
+    url: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.location = redactUrl(url);
+  }
+
+  async append(record: RunRecord): Promise<void> {
+    const key = jobKeys(this.prefix, record.job).history;
+    const jobs = historyJobsKey(this.prefix);
+    await Promise.all([
+      this.redis.send(['LPUSH', key, JSON.stringify(record)], key),
+      this.redis.send(['LTRIM', key, '0', String(this.retention.limit - 1)], key),
+      this.redis.send(['PEXPIRE', key, String(this.retention.maxAgeMs)], key),
+      this.redis.send(['SADD', jobs, record.job], jobs),
+    ]);
+    const oldest = parseRecord(await this.redis.send(['LINDEX', key, '-1'], key));
+    const cutoff = this.now() - this.retention.maxAgeMs;
+    if (oldest && oldest.at < cutoff) {
+      const all = asStrings(await this.redis.send(['LRANGE', key, '0', '-1'], key)).map(parseRecord);
+      const keep = all.findIndex((r) => r !== null && r.at < cutoff);
+      if (keep >= 0) await this.redis.send(['LTRIM', key, '0', String(keep - 1)], key);
+    }
+  }
+
+  async history(job: string, limit: number): Promise<RunRecord[]> {
+    const key = jobKeys(this.prefix, job).history;
+    const n = Math.min(limit, this.retention.limit);
+    const cutoff = this.now() - this.retention.maxAgeMs;
+    const rows = asStrings(await this.redis.send(['LRANGE', key, '0', String(n - 1)], key));
+    return rows.map(parseRecord).filter((r): r is RunRecord => r !== null && r.at >= cutoff);
+  }
+
+  async historyJobs(): Promise<string[]> {
+    const key = historyJobsKey(this.prefix);
+    return asStrings(await this.redis.send(['SMEMBERS', key], key)).sort();
+  }
+
+  async beat(hb: Heartbeat, ttlMs: number): Promise<void> {
+    const k = instanceKeys(this.prefix);
+    await Promise.all([
+      this.redis.send(['SET', k.instance(hb.instance), JSON.stringify(hb), 'PX', String(ttlMs)], k.instance(hb.instance)),
+      this.redis.send(['ZADD', k.instances, String(hb.lastBeat), hb.instance], k.instances),
+      // Ids not seen for a long time (crashed instances) leave the index.
+      this.redis.send(['ZREMRANGEBYSCORE', k.instances, '-inf', `(${hb.lastBeat - 100 * ttlMs}`], k.instances),
+    ]);
+  }
+
+  async leave(instance: string): Promise<void> {
+    const k = instanceKeys(this.prefix);
+    await Promise.all([this.redis.send(['DEL', k.instance(instance)], k.instance(instance)), this.redis.send(['ZREM', k.instances, instance], k.instances)]);
+  }
+
+  async instances(): Promise<Heartbeat[]> {
+    const k = instanceKeys(this.prefix);
+    const ids = asStrings(await this.redis.send(['ZRANGE', k.instances, '0', '-1'], k.instances));
+    const beats = await Promise.all(ids.map(async (id) => parseHeartbeat(await this.redis.send(['GET', k.instance(id)], k.instance(id)))));
+    return beats.filter((h): h is Heartbeat => h !== null).sort((a, b) => a.instance.localeCompare(b.instance));
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * A fleet of real `iamwatch run` processes against a private redis-server: exactly one run per
+ * occurrence while one instance is SIGKILLed mid-run, interval runs that never overlap, takeover
+ * within the lock TTL; and graceful / forced shutdown with no orphaned exec children.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { jobKeys } from '../../src/coordination/redis/keys.js';
+import { startCli, type CliResult } from '../helpers/cli.js';
+import { openClient, sleep, startRedisServer, uniquePrefix, type PrivateRedis, type TestRedisClient } from '../helpers/redis.js';
+
+interface LogLine {
+  level: string;
+  time: string;
+  instance: string;
+  event?: string;
+  job?: string;
+  occurrence?: string;
+  outcome?: string;
+  reason?: string;
+  msg: string;
+  [k: string]: unknown;
+}
+
+/** An `iamwatch run` process whose JSON log lines are parsed as they arrive. */
+interface Instance {
+  id: string;
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  lines: LogLine[];
+  waitFor(pred: (l: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine>;
+}
+
+function startInstance(id: string, config: string): Instance {
+  const { child, done } = startCli(['run', '-c', config, '--log-format', 'json', '--no-tui', '--instance-id', id], { timeoutMs: 60_000 });
+  const lines: LogLine[] = [];
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const text = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        lines.push(JSON.parse(text) as LogLine);
+      } catch {
+        lines.push({ level: 'raw', time: '', instance: id, msg: text });
+      }
+    }
+  });
+  return {
+    id,
+    child,
+    done,
+    lines,
+    async waitFor(pred, timeoutMs, what) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = lines.find(pred);
+        if (hit) return hit;
+        if (Date.now() > deadline || child.exitCode !== null) {
+          assert.fail(`${id}: no ${what} within ${timeoutMs} ms (exit ${child.exitCode}); log:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
+        }
+        await sleep(20);
+      }
+    },
+  };
+}
+
+interface RunLine {
+  job: string;
+  occurrence: string;
+  instance: string;
+  start: number;
+  end: number;
+  fence: number;
+}
+
+/** The exec command every job runs: appends `job occurrence instance start end fence` to $OUT. */
+const record = (sleepSeconds: number): string =>
+  `command='s=$(date +%s%3N); ${sleepSeconds > 0 ? `sleep ${sleepSeconds}; ` : ''}echo "$IAMWATCH_JOB $IAMWATCH_OCCURRENCE $IAMWATCH_INSTANCE $s $(date +%s%3N) $IAMWATCH_FENCE" >> "$OUT"'`;
+
+async function readRuns(file: string): Promise<RunLine[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [job, occurrence, instance, start, end, fence] = l.split(' ');
+      return { job: job!, occurrence: occurrence!, instance: instance!, start: Number(start), end: Number(end), fence: Number(fence) };
+    });
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+let redis: PrivateRedis;
+let admin: TestRedisClient;
+let dir: string;
+const started: Instance[] = [];
+
+before(async () => {
+  redis = await startRedisServer();
+  admin = await openClient(redis.url);
+  dir = await mkdtemp(path.join(tmpdir(), 'iwtest-fleet-'));
+});
+
+after(async () => {
+  for (const i of started) if (i.child.exitCode === null && i.child.signalCode === null) i.child.kill('SIGKILL');
+  await admin.close();
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function writeConfig(name: string, prefix: string, out: string, jobLines: string[], extra: string[] = []): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, [`REDIS_URL=${redis.url}`, `IAMWATCH_PREFIX=${prefix}`, `OUT=${out}`, ...extra, ...jobLines, ''].join('\n'));
+  return file;
+}
+
+describe('three iamwatch run processes, one SIGKILLed mid-run', () => {
+  test('no occurrence runs twice, interval runs never overlap, survivors take over within the lock TTL', async () => {
+    const prefix = uniquePrefix();
+    const out = path.join(dir, 'fleet-runs.log');
+    const LOCK_TTL = 3_000;
+    const INTERVAL = 500;
+    const config = await writeConfig('fleet.conf', prefix, out, [
+      `* * * * * *   cron      exec  name=tick ${record(0)}`,
+      `@every 1s     rate      exec  name=rate ${record(0.6)}`,
+      `@every 500ms  interval  exec  name=iv lock-ttl=3s kill-grace=1s ${record(0.8)}`,
+    ], ['SHUTDOWN_TIMEOUT=10s']);
+
+    const fleet = ['a', 'b', 'c'].map((id) => startInstance(id, config));
+    started.push(...fleet);
+    await Promise.all(fleet.map((i) => i.waitFor((l) => l.event === 'started', 15_000, 'started line')));
+
+    // Kill whichever instance runs the interval job, 300 ms into its run.
+    const firstIv = await Promise.race(fleet.map((i) => i.waitFor((l) => l.event === 'run-started' && l.job === 'iv', 10_000, 'an iv run').then(() => i)));
+    // Prefer a later generation so the fleet is in its steady state: wait for the next one.
+    const ivStarts = (): Array<{ inst: Instance; line: LogLine }> => fleet.flatMap((inst) => inst.lines.filter((l) => l.event === 'run-started' && l.job === 'iv').map((line) => ({ inst, line })));
+    const n0 = ivStarts().length;
+    const deadline = Date.now() + 6_000;
+    while (ivStarts().length <= n0 && Date.now() < deadline) await sleep(10);
+    const victimStart = ivStarts().at(-1) ?? { inst: firstIv, line: firstIv.lines.find((l) => l.event === 'run-started' && l.job === 'iv')! };
+    const victim = victimStart.inst;
+    await sleep(300);
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+    const vr = await victim.done;
+    assert.equal(vr.signal, 'SIGKILL');
+
+    await sleep(7_000);
+    const survivors = fleet.filter((i) => i !== victim);
+    for (const s of survivors) s.child.kill('SIGTERM');
+    const results = await Promise.all(survivors.map((s) => s.done));
+    for (const [i, r] of results.entries()) assert.equal(r.code, 0, `${survivors[i]!.id} exit ${r.code}/${r.signal}\n${r.stderr}`);
+    await sleep(1_000); // the victim's orphaned exec child (its own process group) may still be writing
+
+    const runs = await readRuns(out);
+    const dump = runs.map((r) => `${r.job} ${r.occurrence} ${r.instance} ${r.start} ${r.end} fence=${r.fence}`).join('\n');
+
+    // 1. No occurrence ran twice (cron and rate ids are nominal times, computed alike everywhere).
+    const seen = new Set<string>();
+    for (const r of runs.filter((x) => x.job !== 'iv')) {
+      const k = `${r.job} ${r.occurrence}`;
+      assert.ok(!seen.has(k), `ran twice: ${k}\n${dump}`);
+      seen.add(k);
+    }
+    // ...and none was lost, except possibly one the victim had claimed when it was killed.
+    for (const job of ['tick', 'rate']) {
+      const ids = runs.filter((r) => r.job === job).map((r) => Date.parse(r.occurrence)).sort((a, b) => a - b);
+      assert.ok(ids.length >= 6, `${job} ran ${ids.length} times\n${dump}`);
+      for (let i = 1; i < ids.length; i++) {
+        const gap = ids[i]! - ids[i - 1]!;
+        const nearKill = Math.abs(ids[i]! - killedAt) < 2_000;
+        assert.ok(gap === 1_000 || (nearKill && gap === 2_000), `${job}: occurrences lost between ${new Date(ids[i - 1]!).toISOString()} and ${new Date(ids[i]!).toISOString()}\n${dump}`);
+      }
+    }
+    // Fences are unique per job.
+    for (const job of ['tick', 'rate', 'iv']) {
+      const fences = runs.filter((r) => r.job === job).map((r) => r.fence);
+      assert.equal(new Set(fences).size, fences.length, `${job}: fence reused\n${dump}`);
+    }
+
+    // 2. Interval runs never overlapped, fleet-wide, and each waited the interval after the previous end.
+    const iv = runs.filter((r) => r.job === 'iv').sort((a, b) => a.start - b.start);
+    for (let i = 1; i < iv.length; i++) {
+      assert.ok(iv[i]!.start >= iv[i - 1]!.end, `interval runs overlap:\n${dump}`);
+      assert.ok(iv[i]!.fence > iv[i - 1]!.fence, `fences follow the runs:\n${dump}`);
+    }
+
+    // 3. Takeover: the victim's run (which never released its lock) is followed by a survivor's run
+    //    once the lock expired: no earlier than the TTL, and not much later than TTL + interval.
+    const killedRun = iv.filter((r) => r.instance === victim.id).at(-1);
+    assert.ok(killedRun, `the victim's interval run wrote its line (its child outlives it)\n${dump}`);
+    const next = iv.find((r) => r.start > killedRun.start);
+    assert.ok(next, `nobody took over after the kill\n${dump}`);
+    assert.notEqual(next.instance, victim.id);
+    const takeover = next.start - killedRun.start;
+    assert.ok(takeover >= LOCK_TTL, `took over after ${takeover} ms, before the lock TTL\n${dump}`);
+    assert.ok(takeover <= LOCK_TTL + INTERVAL + 1_000, `took over only after ${takeover} ms (TTL ${LOCK_TTL} + interval ${INTERVAL})\n${dump}`);
+    assert.ok(iv.filter((r) => r.start > next.start).length >= 1, `interval runs went on after the takeover\n${dump}`);
+
+    // 4. The survivors logged nothing at error level, and the running ZSETs are empty after shutdown.
+    for (const s of survivors) {
+      const errors = s.lines.filter((l) => l.level === 'error' || l.level === 'fatal');
+      assert.deepEqual(errors, [], `${s.id} logged errors`);
+    }
+    for (const job of ['tick', 'rate', 'iv']) assert.equal(await admin.zCard(jobKeys(prefix, job).running), 0, `${job}: a lock is left`);
+  });
+});
+
+describe('shutdown', () => {
+  test('SIGTERM during a long exec job waits for it, releases its lock, exits 0', async () => {
+    const prefix = uniquePrefix();
+    const out = path.join(dir, 'drain.log');
+    const config = await writeConfig('drain.conf', prefix, out, [`@every 1h  interval  exec  name=long lock-ttl=3s ${record(2)}`], ['SHUTDOWN_TIMEOUT=20s']);
+    const inst = startInstance('drainer', config);
+    started.push(inst);
+    await inst.waitFor((l) => l.event === 'run-started' && l.job === 'long', 15_000, 'run-started');
+    const k = jobKeys(prefix, 'long');
+    assert.equal(await admin.zCard(k.running), 1);
+    const t0 = Date.now();
+    inst.child.kill('SIGTERM');
+    // While it drains, the lock is still held (and renewed past its 3 s TTL would it be needed).
+    await inst.waitFor((l) => l.event === 'shutdown', 2_000, 'shutdown line');
+    assert.equal(await admin.zCard(k.running), 1, 'the lock is held while the job drains');
+    const r = await inst.done;
+    const waited = Date.now() - t0;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(waited >= 1_000, `exited after ${waited} ms: did not wait for the job`);
+    const finished = inst.lines.find((l) => l.event === 'run-finished' && l.job === 'long');
+    assert.equal(finished?.outcome, 'ok');
+    const shutdownLine = inst.lines.find((l) => l.event === 'shutdown')!;
+    assert.equal(shutdownLine.running, 1);
+    assert.ok(inst.lines.findIndex((l) => l.event === 'run-finished') < inst.lines.findIndex((l) => l.event === 'stopped'), 'nothing closed under the running job');
+    const runs = await readRuns(out);
+    assert.equal(runs.length, 1, 'the job completed');
+    assert.equal(await admin.zCard(k.running), 0, 'the running lock was released');
+    assert.equal(await admin.hLen(k.holders), 0);
+    // An interval run's end was recorded (the next generation's due time).
+    assert.ok(Number(await admin.hGet(k.state, 'endedAt')) >= runs[0]!.end - 50);
+  });
+
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    test(`a second ${sig} forces exit ${sig === 'SIGTERM' ? 143 : 130} at once and leaves no exec process behind`, async () => {
+      const prefix = uniquePrefix();
+      const pids = path.join(dir, `pids-${sig}`);
+      // Background and foreground sleeps in the job's process group; the shell records their pids.
+      const cmd = `command='sleep 100 & echo $! >> ${pids}; sleep 100 & echo $! >> ${pids}; echo $$ >> ${pids}; wait'`;
+      const config = await writeConfig(`force-${sig}.conf`, prefix, path.join(dir, 'unused.log'), [`@every 1h  interval  exec  name=stuck lock-ttl=3s ${cmd}`], ['SHUTDOWN_TIMEOUT=1m']);
+      const inst = startInstance(`forced-${sig}`, config);
+      started.push(inst);
+      await inst.waitFor((l) => l.event === 'run-started' && l.job === 'stuck', 15_000, 'run-started');
+      let recorded: number[] = [];
+      for (let i = 0; i < 100 && recorded.length < 3; i++) {
+        await sleep(20);
+        recorded = (await readFile(pids, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+      }
+      assert.equal(recorded.length, 3, 'the command recorded its pids');
+      const pgid = recorded[2]!;
+      for (const pid of recorded) assert.ok(alive(pid));
+
+      inst.child.kill(sig);
+      await inst.waitFor((l) => l.event === 'shutdown', 2_000, 'shutdown line');
+      await sleep(300);
+      assert.equal(inst.child.exitCode, null, 'the first signal waits for the job');
+      const t0 = Date.now();
+      inst.child.kill(sig);
+      const r = await inst.done;
+      const took = Date.now() - t0;
+      assert.equal(r.code, sig === 'SIGTERM' ? 143 : 130, r.stderr);
+      assert.ok(took < 3_000, `forced exit took ${took} ms`);
+      const finished = inst.lines.find((l) => l.event === 'run-finished' && l.job === 'stuck');
+      assert.equal(finished?.outcome, 'aborted');
+      // No orphans: every process of the job's group is gone.
+      await sleep(100);
+      for (const pid of recorded) assert.ok(!alive(pid), `process ${pid} of the job survived`);
+      assert.throws(() => process.kill(-pgid, 0), { code: 'ESRCH' }, 'the process group is gone');
+      assert.equal(await admin.zCard(jobKeys(prefix, 'stuck').running), 0, 'the lock was released');
+    });
+  }
+
+  test('a forced exit also kills an exec job that ignores SIGTERM (no orphans after kill-grace is cut short)', async () => {
+    const prefix = uniquePrefix();
+    const pids = path.join(dir, 'pids-trap');
+    const cmd = `command='trap "" TERM; sleep 100 & echo $! >> ${pids}; echo $$ >> ${pids}; wait'`;
+    const config = await writeConfig('force-trap.conf', prefix, path.join(dir, 'unused.log'), [`@every 1h  interval  exec  name=stubborn lock-ttl=3s ${cmd}`], ['SHUTDOWN_TIMEOUT=1m']);
+    const inst = startInstance('forced-trap', config);
+    started.push(inst);
+    await inst.waitFor((l) => l.event === 'run-started' && l.job === 'stubborn', 15_000, 'run-started');
+    let recorded: number[] = [];
+    for (let i = 0; i < 100 && recorded.length < 2; i++) {
+      await sleep(20);
+      recorded = (await readFile(pids, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+    }
+    assert.equal(recorded.length, 2);
+    inst.child.kill('SIGTERM');
+    await inst.waitFor((l) => l.event === 'shutdown', 2_000, 'shutdown line');
+    inst.child.kill('SIGTERM');
+    const r = await inst.done;
+    assert.equal(r.code, 143, r.stderr);
+    await sleep(100);
+    for (const pid of recorded) assert.ok(!alive(pid), `process ${pid} (ignoring SIGTERM) survived the forced exit`);
+  });
+});
