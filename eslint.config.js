@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/main.ts', 'bin/*.js'],
+    files: ['src/cli/main.ts', 'bin/*.js', 'bench/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -16,7 +16,7 @@ import type { Watcher } from '../watchers/define-watcher.js';
 import type { WatcherRegistry } from '../watchers/registry.js';
 import type { Clock } from './clock.js';
 import type { EventSink } from './events.js';
-import { executeRun, type Lease, type RunReport } from './execute.js';
+import { executeRun, type Lease } from './execute.js';
 import { Renewer } from './renewer.js';
 import { RunControl } from './run-control.js';
 import { RunAborted } from './run-wrappers.js';
