@@ -6,6 +6,28 @@
 import { IamwatchError } from '../errors.js';
 import { defineWatcher } from './define-watcher.js';
 
+/**
+ * Process groups of commands still running. If this process exits first (a forced shutdown cuts
+ * the kill grace short), they are killed on the way out rather than left behind as orphans.
+ */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function trackGroup(pid: number): void {
+  liveGroups.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const group of liveGroups) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
 export const exec = defineWatcher({
   name: 'exec',
   description: 'Run a shell command (sh -c) in its own process group.',
@@ -36,6 +58,7 @@ export const exec = defineWatcher({
       },
     });
     const pid = child.pid;
+    if (pid !== undefined) trackGroup(pid);
     const killGroup = (signal: NodeJS.Signals): void => {
       if (pid === undefined) return;
       try {
@@ -69,6 +92,7 @@ export const exec = defineWatcher({
       if (killTimer) clearTimeout(killTimer);
       // Reap anything the command left running in its group.
       killGroup('SIGKILL');
+      if (pid !== undefined) liveGroups.delete(pid);
     }
   },
 });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,8 @@ import { startCli, type CliResult } from '../helpers/cli.js';
 import { openClient, sleep, startRedisServer, uniquePrefix, type PrivateRedis, type TestRedisClient } from '../helpers/redis.js';
 
 interface LogLine {
+  /** Arrival order across all instances of this test file. */
+  seq?: number;
   level: string;
   time: string;
   instance: string;
@@ -35,6 +38,8 @@ interface Instance {
   waitFor(pred: (l: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine>;
 }
 
+let seq = 0;
+
 function startInstance(id: string, config: string): Instance {
   const { child, done } = startCli(['run', '-c', config, '--log-format', 'json', '--no-tui', '--instance-id', id], { timeoutMs: 60_000 });
   const lines: LogLine[] = [];
@@ -46,9 +51,9 @@ function startInstance(id: string, config: string): Instance {
       const text = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       try {
-        lines.push(JSON.parse(text) as LogLine);
+        lines.push({ ...(JSON.parse(text) as LogLine), seq: seq++ });
       } catch {
-        lines.push({ level: 'raw', time: '', instance: id, msg: text });
+        lines.push({ level: 'raw', time: '', instance: id, msg: text, seq: seq++ });
       }
     }
   });
@@ -95,14 +100,30 @@ async function readRuns(file: string): Promise<RunLine[]> {
     });
 }
 
-const alive = (pid: number): boolean => {
+/** The process exists and is not a zombie (an exited child its new parent has yet to reap). */
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
-};
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits up to `ms` for every pid to be gone; returns the survivors. */
+async function survivors(pids: number[], ms = 1_500): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = pids.filter(alive);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await sleep(25);
+  }
+}
 
 let redis: PrivateRedis;
 let admin: TestRedisClient;
@@ -147,7 +168,8 @@ describe('three iamwatch run processes, one SIGKILLed mid-run', () => {
     // Kill whichever instance runs the interval job, 300 ms into its run.
     const firstIv = await Promise.race(fleet.map((i) => i.waitFor((l) => l.event === 'run-started' && l.job === 'iv', 10_000, 'an iv run').then(() => i)));
     // Prefer a later generation so the fleet is in its steady state: wait for the next one.
-    const ivStarts = (): Array<{ inst: Instance; line: LogLine }> => fleet.flatMap((inst) => inst.lines.filter((l) => l.event === 'run-started' && l.job === 'iv').map((line) => ({ inst, line })));
+    const ivStarts = (): Array<{ inst: Instance; line: LogLine }> =>
+      fleet.flatMap((inst) => inst.lines.filter((l) => l.event === 'run-started' && l.job === 'iv').map((line) => ({ inst, line }))).sort((x, y) => x.line.seq! - y.line.seq!);
     const n0 = ivStarts().length;
     const deadline = Date.now() + 6_000;
     while (ivStarts().length <= n0 && Date.now() < deadline) await sleep(10);
@@ -284,9 +306,17 @@ describe('shutdown', () => {
       const finished = inst.lines.find((l) => l.event === 'run-finished' && l.job === 'stuck');
       assert.equal(finished?.outcome, 'aborted');
       // No orphans: every process of the job's group is gone.
-      await sleep(100);
-      for (const pid of recorded) assert.ok(!alive(pid), `process ${pid} of the job survived`);
-      assert.throws(() => process.kill(-pgid, 0), { code: 'ESRCH' }, 'the process group is gone');
+      assert.deepEqual(await survivors(recorded), [], 'processes of the job survived');
+      let groupGone = false;
+      for (let i = 0; i < 60 && !groupGone; i++) {
+        try {
+          process.kill(-pgid, 0);
+          await sleep(25);
+        } catch (err) {
+          groupGone = (err as NodeJS.ErrnoException).code === 'ESRCH';
+        }
+      }
+      assert.ok(groupGone, 'the process group is gone');
       assert.equal(await admin.zCard(jobKeys(prefix, 'stuck').running), 0, 'the lock was released');
     });
   }
@@ -310,7 +340,8 @@ describe('shutdown', () => {
     inst.child.kill('SIGTERM');
     const r = await inst.done;
     assert.equal(r.code, 143, r.stderr);
-    await sleep(100);
-    for (const pid of recorded) assert.ok(!alive(pid), `process ${pid} (ignoring SIGTERM) survived the forced exit`);
+    const left = await survivors(recorded);
+    for (const pid of left) process.kill(pid, 'SIGKILL'); // don't leave them behind if the assertion fails
+    assert.deepEqual(left, [], 'processes ignoring SIGTERM survived the forced exit');
   });
 });

@@ -1,0 +1,102 @@
+/**
+ * Prometheus metrics through prom-client (imported lazily: only when METRICS_ADDR or --metrics is
+ * given). Run events feed counters and histograms; gauges for Redis/database up, clock skew and
+ * scheduler liveness are read at scrape time. Plus prom-client's default process metrics.
+ */
+import type { Knex } from 'knex';
+import type { CoordinationStore } from '../coordination/store.js';
+import type { EventSink, RunEvent } from '../scheduler/events.js';
+import type { SchedulerView } from './heartbeat.js';
+import { probeDatabase, probeStore } from './probes.js';
+
+export interface Metrics extends EventSink {
+  /** The exposition text and its content type. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+export async function createMetrics(o: { store: CoordinationStore; db?: Knex; scheduler: SchedulerView; instance: string }): Promise<Metrics> {
+  const client = await import('prom-client');
+  const registry = new client.Registry();
+  registry.setDefaultLabels({ instance_id: o.instance });
+  client.collectDefaultMetrics({ register: registry, prefix: 'iamwatch_process_' });
+  const registers = [registry];
+
+  const runs = new client.Counter({ name: 'iamwatch_runs_total', help: 'Finished runs by job and outcome.', labelNames: ['job', 'outcome'] as const, registers });
+  const duration = new client.Histogram({
+    name: 'iamwatch_run_duration_seconds',
+    help: 'Run duration (all attempts) by job and outcome.',
+    labelNames: ['job', 'outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+    registers,
+  });
+  const lateness = new client.Histogram({
+    name: 'iamwatch_start_lateness_seconds',
+    help: 'Actual start minus nominal occurrence time, first attempts of scheduled runs.',
+    labelNames: ['job'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers,
+  });
+  const claimsLost = new client.Counter({ name: 'iamwatch_claims_lost_total', help: 'Occurrences claimed by another instance (lock contention).', labelNames: ['job'] as const, registers });
+  const skipped = new client.Counter({ name: 'iamwatch_skipped_occurrences_total', help: 'Occurrences skipped, by reason.', labelNames: ['job', 'reason'] as const, registers });
+  const retries = new client.Counter({ name: 'iamwatch_run_retries_total', help: 'Failed attempts retried within an occurrence.', labelNames: ['job'] as const, registers });
+  const lockLosses = new client.Counter({ name: 'iamwatch_lock_losses_total', help: 'Runs aborted because their running lock was lost.', labelNames: ['job'] as const, registers });
+  const runningGauge = new client.Gauge({ name: 'iamwatch_running_jobs', help: 'Runs in progress on this instance.', registers, collect() { this.set(o.scheduler.runningCount); } });
+  new client.Gauge({
+    name: 'iamwatch_clock_skew_seconds',
+    help: 'Coordination store clock minus this clock (NaN until measured).',
+    registers,
+    collect() {
+      this.set(o.scheduler.skewMs === null ? Number.NaN : o.scheduler.skewMs / 1000);
+    },
+  });
+  new client.Gauge({
+    name: 'iamwatch_scheduler_last_tick_age_seconds',
+    help: 'Seconds since the scheduler loop last woke up.',
+    registers,
+    collect() {
+      this.set(o.scheduler.lastTick > 0 ? (Date.now() - o.scheduler.lastTick) / 1000 : Number.NaN);
+    },
+  });
+  new client.Gauge({
+    name: 'iamwatch_redis_up',
+    help: '1 when Redis answered TIME within 1 s (0 without REDIS_URL: not used).',
+    registers,
+    async collect() {
+      this.set(o.store.kind === 'redis' && (await probeStore(o.store)).ok ? 1 : 0);
+    },
+  });
+  const db = o.db;
+  new client.Gauge({
+    name: 'iamwatch_database_up',
+    help: '1 when the database answered within 1 s (absent when no job uses it).',
+    registers: db ? registers : [],
+    async collect() {
+      if (db) this.set((await probeDatabase(db)).ok ? 1 : 0);
+    },
+  });
+  void runningGauge;
+
+  return {
+    emit(e: RunEvent): void {
+      switch (e.event) {
+        case 'run-started':
+          if (e.attempt === 1 && !e.manual) lateness.observe({ job: e.job }, e.latenessMs / 1000);
+          return;
+        case 'run-retry':
+          return retries.inc({ job: e.job });
+        case 'run-finished':
+          runs.inc({ job: e.job, outcome: e.outcome });
+          duration.observe({ job: e.job, outcome: e.outcome }, e.durationMs / 1000);
+          if (e.outcome === 'lock-lost') lockLosses.inc({ job: e.job });
+          return;
+        case 'occurrence-skipped':
+          return skipped.inc({ job: e.job, reason: e.reason });
+        case 'occurrence-taken':
+          return claimsLost.inc({ job: e.job });
+      }
+    },
+    async scrape() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
