@@ -1,0 +1,15 @@
+/**
+ * `npm run bench`: every benchmark, each printing its own table. Pick some with arguments:
+ * `npm run bench -- startup scheduler db`. BENCH_SECONDS shortens the scheduler's 60 s runs.
+ */
+import { benchDatabase } from './db.js';
+import { benchScheduler } from './scheduler.js';
+import { benchStartup } from './startup.js';
+
+const all: Record<string, () => Promise<void>> = { startup: benchStartup, scheduler: benchScheduler, db: benchDatabase };
+const picked = process.argv.slice(2);
+for (const name of picked.length ? picked : Object.keys(all)) {
+  const bench = all[name];
+  if (!bench) throw new Error(`unknown benchmark "${name}" (known: ${Object.keys(all).join(', ')})`);
+  await bench();
+}
