@@ -3,6 +3,7 @@
  * value comes from the jobs file, else from the environment, else its default. Other variables are
  * plain crontab variables: they expand in later lines and reach `exec` commands' environment.
  */
+import { parseRedisUrl } from '../coordination/redis/url.js';
 import { coerceOption, type OptionDecl } from './options.js';
 
 const urlOf = (protocols: string[]) => (text: string): string | null => {
@@ -25,8 +26,11 @@ interface SettingDecl {
 export const SETTINGS = {
   CRON_TZ: { description: 'Default IANA time zone for the job lines below it (crontab convention).' },
   REDIS_URL: {
-    description: 'Redis for fleet coordination (redis://, rediss://). Unset: in-process locks, one instance only.',
-    check: urlOf(['redis:', 'rediss:']),
+    description: 'Redis for fleet coordination (redis://, rediss://, redis+sentinel://, redis+cluster://). Unset: in-process locks, one instance only.',
+    check: (text) => {
+      const url = parseRedisUrl(text);
+      return typeof url === 'string' ? url : null;
+    },
   },
   DATABASE_URL: {
     description: 'Database for watchers: mysql://user:pass@host:3306/db, or sqlite:./file.sqlite (the default).',

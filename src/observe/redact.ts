@@ -12,7 +12,8 @@ export function redactUrl(text: string): string {
     }
     return url.toString();
   } catch {
-    return text;
+    // Multi-host URLs (redis+cluster://a:1,b:2) are not WHATWG URLs.
+    return redactText(text);
   }
 }
 

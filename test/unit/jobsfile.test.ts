@@ -205,9 +205,9 @@ describe('jobs file: errors with line:col', () => {
     { what: 'CRON_TZ unknown', text: 'CRON_TZ=Mars/Base', expected: [['1:9 error', 'unknown time zone "Mars/Base" (expected an IANA name such as Europe/London or UTC)']] },
     { what: 'CRON_TZ empty', text: 'CRON_TZ=', expected: [['1:9 error', /^unknown time zone ""/]] },
     // ---- settings
-    { what: 'REDIS_URL not a URL', text: 'REDIS_URL=not a url', expected: [['1:11 error', 'REDIS_URL: not a URL: expected redis://... or rediss://...']] },
+    { what: 'REDIS_URL not a URL', text: 'REDIS_URL=not a url', expected: [['1:11 error', 'REDIS_URL: not a Redis URL (expected redis://host:6379)']] },
     { what: 'REDIS_URL without a scheme', text: 'REDIS_URL=localhost:6379', expected: [['1:11 error', 'REDIS_URL: not a URL: write redis://localhost:6379']] },
-    { what: 'REDIS_URL wrong scheme', text: 'REDIS_URL=http://x', expected: [['1:11 error', 'REDIS_URL: unsupported scheme "http:" (expected redis: rediss:)']] },
+    { what: 'REDIS_URL wrong scheme', text: 'REDIS_URL=http://x', expected: [['1:11 error', 'REDIS_URL: unsupported scheme "http:" (expected redis://, rediss://, redis+sentinel://, redis+cluster://)']] },
     { what: 'DATABASE_URL wrong scheme', text: 'DATABASE_URL=postgres://x/db', expected: [['1:14 error', 'DATABASE_URL: unsupported scheme "postgres:" (expected mysql: mariadb:)']] },
     { what: 'DATABASE_URL not a URL', text: 'DATABASE_URL = ./file.db', expected: [['1:16 error', /^DATABASE_URL: not a URL: expected mysql:\/\/\.\.\. or mariadb:\/\/\.\.\.$/]] },
     { what: 'IAMWATCH_PREFIX', text: 'IAMWATCH_PREFIX=a b', expected: [['1:17 error', 'IAMWATCH_PREFIX: use letters, digits, _ . : and - only']] },
@@ -249,7 +249,7 @@ describe('jobs file: errors with line:col', () => {
     assert.deepEqual(jf.diagnostics.map((d) => `${d.line}:${d.col}`), ['2:11', '3:9', '4:3', '5:1', '6:16', '7:13', '8:33', '9:26', '10:1', '12:1']);
     assert.ok(jf.diagnostics.every((d) => d.severity === 'error' && d.file === 'jobs.conf'));
     assert.deepEqual(jf.jobs.map((j) => j.name), ['clean']);
-    assert.equal(formatDiagnostic(jf.diagnostics[0]!), 'jobs.conf:2:11: error: REDIS_URL: unsupported scheme "http:" (expected redis: rediss:)');
+    assert.equal(formatDiagnostic(jf.diagnostics[0]!), 'jobs.conf:2:11: error: REDIS_URL: unsupported scheme "http:" (expected redis://, rediss://, redis+sentinel://, redis+cluster://)');
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { createClient, createCluster, createSentinel } from '@redis/client';
 import { IamwatchError } from '../../errors.js';
+import { parseRedisUrl } from './url.js';
 
 export type RedisArg = string;
 
@@ -42,25 +43,14 @@ export interface ConnectOptions {
 
 const reconnectStrategy = (retries: number): number => Math.min(100 * 2 ** retries, 5_000) + Math.floor(Math.random() * 100);
 
-function hostsOf(url: URL, raw: string): Array<{ host: string; port: number }> {
-  // new URL() keeps only the first host; read the comma-separated list from the raw text.
-  const authority = raw.slice(raw.indexOf('//') + 2).split('/')[0]!.split('@').pop()!;
-  return authority.split(',').map((hp) => {
-    const [host, port] = hp.split(':');
-    return { host: host || url.hostname, port: Number(port || 6379) };
-  });
-}
-
 export function connectRedis(rawUrl: string, opts: ConnectOptions): RedisConnection {
-  const url = new URL(rawUrl);
+  const url = parseRedisUrl(rawUrl);
+  if (typeof url === 'string') throw new IamwatchError('INVALID_INPUT', `REDIS_URL: ${url}`);
   const timeout = opts.commandTimeoutMs ?? 2_000;
-  const credentials = {
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-  };
+  const credentials = { username: url.username, password: url.password };
   const socket = { reconnectStrategy, connectTimeout: 5_000 };
 
-  if (url.protocol === 'redis:' || url.protocol === 'rediss:') {
+  if (url.scheme === 'redis' || url.scheme === 'rediss') {
     const client = createClient({ url: rawUrl, disableOfflineQueue: true, socket, pingInterval: 10_000 });
     client.on('error', opts.onError);
     if (opts.onReady) client.on('ready', opts.onReady);
@@ -77,10 +67,8 @@ export function connectRedis(rawUrl: string, opts: ConnectOptions): RedisConnect
       },
     };
   }
-  if (url.protocol === 'redis+sentinel:') {
-    const name = url.pathname.replace(/^\//, '');
-    if (!name) throw new IamwatchError('INVALID_INPUT', 'redis+sentinel:// URLs name the master: redis+sentinel://host:26379,host2:26379/mymaster');
-    const sentinel = createSentinel({ name, sentinelRootNodes: hostsOf(url, rawUrl), nodeClientOptions: { ...credentials, disableOfflineQueue: true, socket } });
+  if (url.scheme === 'redis+sentinel') {
+    const sentinel = createSentinel({ name: url.path, sentinelRootNodes: url.hosts, nodeClientOptions: { ...credentials, disableOfflineQueue: true, socket } });
     sentinel.on('error', opts.onError);
     sentinel.connect().then(() => opts.onReady?.(), opts.onError);
     return {
@@ -95,28 +83,26 @@ export function connectRedis(rawUrl: string, opts: ConnectOptions): RedisConnect
       },
     };
   }
-  if (url.protocol === 'redis+cluster:') {
-    const cluster = createCluster({ rootNodes: hostsOf(url, rawUrl).map((n) => ({ socket: { ...n, reconnectStrategy } })), defaults: { ...credentials, disableOfflineQueue: true } });
-    cluster.on('error', opts.onError);
-    let ready = false;
-    const connected = cluster.connect().then(() => {
-      ready = true;
-      opts.onReady?.();
-      return true;
-    }, (err: Error) => {
-      opts.onError(err);
-      return false;
-    });
-    return {
-      send: (args, key, ms = timeout) => cluster.sendCommand(key, false, args, { timeout: ms }),
-      get isReady() {
-        return ready;
-      },
-      ready: (ms) => Promise.race([connected, new Promise<boolean>((r) => setTimeout(() => r(ready), ms))]),
-      close: async () => {
-        await cluster.close().catch(() => cluster.destroy());
-      },
-    };
-  }
-  throw new IamwatchError('INVALID_INPUT', `unsupported Redis URL scheme ${url.protocol} (redis://, rediss://, redis+sentinel://, redis+cluster://)`);
+  // redis+cluster://
+  const cluster = createCluster({ rootNodes: url.hosts.map((n) => ({ socket: { ...n, reconnectStrategy } })), defaults: { ...credentials, disableOfflineQueue: true } });
+  cluster.on('error', opts.onError);
+  let ready = false;
+  const connected = cluster.connect().then(() => {
+    ready = true;
+    opts.onReady?.();
+    return true;
+  }, (err: Error) => {
+    opts.onError(err);
+    return false;
+  });
+  return {
+    send: (args, key, ms = timeout) => cluster.sendCommand(key, false, args, { timeout: ms }),
+    get isReady() {
+      return ready;
+    },
+    ready: (ms) => Promise.race([connected, new Promise<boolean>((r) => setTimeout(() => r(ready), ms))]),
+    close: async () => {
+      await cluster.close().catch(() => cluster.destroy());
+    },
+  };
 }

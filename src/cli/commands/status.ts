@@ -1,0 +1,190 @@
+/**
+ * `iamwatch status`: the fleet as any machine sees it. Each job's next occurrence (computed from
+ * its schedule; interval jobs from their last run's end), its last run (where, when, how long,
+ * outcome), who holds it now (the running locks), and the live instances from their heartbeats.
+ * Without REDIS_URL the same comes from the local state directory (running runs from the
+ * instance's heartbeat, since in-process locks are invisible to other processes).
+ */
+import type { Mode } from '../../jobsfile/job.js';
+import { redactUrl } from '../../observe/redact.js';
+import type { Heartbeat } from '../../observe/run-record.js';
+import { formatDuration } from '../../schedule/duration.js';
+import { formatInstant } from '../../schedule/iso.js';
+import { cronSchedule, rateSchedule } from '../../schedule/schedule.js';
+import type { FleetSource } from './fleet-source.js';
+import { presentRecord, type PresentedRecord } from './history.js';
+
+export interface RunningStatus {
+  instance: string;
+  occurrence: string;
+  startedAt: string;
+  /** When the running lock expires unless renewed (null: read from a heartbeat). */
+  expiresAt: string | null;
+  manual: boolean;
+}
+
+export interface JobStatus {
+  name: string;
+  watcher: string;
+  mode: Mode;
+  schedule: string;
+  tz: string;
+  /** Next occurrence, ISO-8601 in the job's zone; null when none is known. */
+  next: string | null;
+  /** Why `next` is what it is, for interval jobs. */
+  nextNote?: string;
+  lastRun: PresentedRecord | null;
+  running: RunningStatus[];
+}
+
+export interface InstanceStatus {
+  instance: string;
+  host: string;
+  pid: number;
+  version: string;
+  state: 'running' | 'draining';
+  startedAt: string;
+  lastBeat: string;
+  /** How long ago the last heartbeat was, by this machine's clock. */
+  ageMs: number;
+  skewMs: number | null;
+  jobs: number;
+  running: Array<{ job: string; occurrence: string; fence: number; startedAt: string }>;
+}
+
+export interface StatusReport {
+  file: string;
+  now: string;
+  coordination: { kind: 'redis' | 'local'; redis: string | null; prefix: string; history: string };
+  jobs: JobStatus[];
+  instances: InstanceStatus[];
+}
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+function presentInstance(h: Heartbeat, now: number): InstanceStatus {
+  return {
+    instance: h.instance,
+    host: h.host,
+    pid: h.pid,
+    version: h.version,
+    state: h.state,
+    startedAt: iso(h.startedAt),
+    lastBeat: iso(h.lastBeat),
+    ageMs: Math.max(0, now - h.lastBeat),
+    skewMs: h.skewMs,
+    jobs: h.jobs,
+    running: h.running.map((r) => ({ job: r.job, occurrence: r.occurrence, fence: r.fence, startedAt: iso(r.startedAt) })),
+  };
+}
+
+export async function collectStatus(src: FleetSource, now: number = Date.now()): Promise<StatusReport> {
+  const { jobsFile, store, fleet } = src;
+  const { settings } = jobsFile;
+  const instances = await fleet.instances();
+  const jobs = await Promise.all(
+    jobsFile.jobs.map(async (job): Promise<JobStatus> => {
+      const [records, held] = await Promise.all([fleet.history(job.name, 50), store.kind === 'redis' ? store.running(job.name) : Promise.resolve([])]);
+      const last = records.find((r) => r.outcome !== 'skipped') ?? null;
+      let running: RunningStatus[] = held.map((h) => ({
+        instance: h.instance,
+        occurrence: job.mode === 'interval' && !h.manual ? `gen:${h.occurrence}` : iso(h.occurrence),
+        startedAt: iso(h.startedAt),
+        expiresAt: iso(h.expiresAt),
+        manual: h.manual ?? false,
+      }));
+      if (store.kind !== 'redis') {
+        running = instances.flatMap((i) => i.running.filter((r) => r.job === job.name).map((r) => ({ instance: i.instance, occurrence: r.occurrence, startedAt: iso(r.startedAt), expiresAt: null, manual: false })));
+      }
+      let next: number | null = null;
+      let nextNote: string | undefined;
+      if (job.mode === 'interval' && job.schedule.kind === 'every') {
+        const ended = records.find((r) => r.endedAt !== null && r.outcome !== 'skipped');
+        if (running.length > 0) nextNote = `${job.schedule.source} after the running one ends`;
+        else if (ended?.endedAt) {
+          next = Math.max(now, Date.parse(ended.endedAt) + job.schedule.everyMs);
+          nextNote = `${formatDuration(job.schedule.everyMs)} after the last run ended`;
+        } else nextNote = 'when an instance starts';
+      } else {
+        const schedule = job.schedule.kind === 'cron' ? cronSchedule(job.schedule, job.tz) : rateSchedule(job.schedule);
+        next = schedule.next(now);
+      }
+      return {
+        name: job.name,
+        watcher: job.watcher,
+        mode: job.mode,
+        schedule: job.schedule.source,
+        tz: job.tz,
+        next: next === null ? null : formatInstant(next, job.tz),
+        ...(nextNote ? { nextNote } : {}),
+        lastRun: last ? presentRecord(last) : null,
+        running,
+      };
+    }),
+  );
+  return {
+    file: jobsFile.file,
+    now: iso(now),
+    coordination: { kind: store.kind, redis: settings.redisUrl ? redactUrl(settings.redisUrl) : null, prefix: settings.prefix, history: fleet.location },
+    jobs,
+    instances: instances.map((h) => presentInstance(h, now)),
+  };
+}
+
+export async function status(o: { config?: string; plugin?: string[] }): Promise<StatusReport> {
+  const { openFleetSource } = await import('./fleet-source.js');
+  const src = await openFleetSource(o);
+  try {
+    return await collectStatus(src);
+  } finally {
+    await src.close();
+  }
+}
+
+/** "3s", "2m10s", "1h5m": a short relative duration. */
+export function ago(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ''}`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60) ? `${Math.floor((s % 3600) / 60)}m` : ''}`;
+  return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600) ? `${Math.floor((s % 86_400) / 3600)}h` : ''}`;
+}
+
+type Paint = { green(s: string): string; red(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string };
+
+export function outcomeText(r: { outcome: string; reason?: string }, c: Paint): string {
+  if (r.outcome === 'ok') return c.green('ok');
+  if (r.outcome === 'skipped') return c.yellow(`skipped (${r.reason ?? '?'})`);
+  return c.red(r.outcome);
+}
+
+/** The text form: a jobs table, then an instances table. */
+export function renderStatus(report: StatusReport, c: Paint, table: (header: string[], rows: string[][]) => string): string {
+  const now = Date.parse(report.now);
+  const jobRows = report.jobs.map((j) => {
+    const last = j.lastRun;
+    const lastText = last
+      ? `${outcomeText(last, c)} ${ago(now - (last.endedAt ? Date.parse(last.endedAt) : Date.parse(last.time)))} ago on ${last.instance}${last.durationMs !== null ? ` in ${formatDuration(last.durationMs)}` : ''}${last.summary || last.error ? c.dim(`: ${last.summary ?? last.error}`) : ''}`
+      : c.dim('never');
+    const nextText = j.next ? `${j.next} (in ${ago(Math.max(0, Date.parse(j.next) - now))})` : c.dim(j.nextNote ?? 'none');
+    const runningText = j.running.length > 0 ? c.yellow(j.running.map((r) => `running on ${r.instance} since ${ago(now - Date.parse(r.startedAt))}`).join(', ')) : 'idle';
+    return [j.name, j.mode, j.schedule, j.tz, nextText, runningText, lastText];
+  });
+  const instRows = report.instances.map((i) => [
+    i.instance,
+    i.state === 'draining' ? c.yellow(i.state) : i.state,
+    `${ago(i.ageMs)} ago`,
+    i.skewMs === null ? '?' : `${i.skewMs} ms`,
+    String(i.jobs),
+    String(i.running.length),
+    `${i.host} pid ${i.pid} v${i.version}`,
+  ]);
+  const store = report.coordination.kind === 'redis' ? `Redis ${report.coordination.redis} (prefix ${report.coordination.prefix})` : `in-process locks; history in ${report.coordination.history}`;
+  return [
+    `${c.bold(report.file)}  ${c.dim(store)}`,
+    '',
+    table(['JOB', 'MODE', 'SCHEDULE', 'ZONE', 'NEXT', 'NOW', 'LAST RUN'], jobRows),
+    '',
+    report.instances.length > 0 ? table(['INSTANCE', 'STATE', 'HEARTBEAT', 'SKEW', 'JOBS', 'RUNNING', 'PROCESS'], instRows) : c.dim('no live instances'),
+  ].join('\n');
+}

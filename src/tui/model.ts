@@ -1,0 +1,54 @@
+/**
+ * The dashboard's data: a plain snapshot, built by `run` from the scheduler's public state, the
+ * run tracker, heartbeats and probes, and rendered by dashboard.tsx. No React here, so building it
+ * costs nothing when the dashboard is off.
+ */
+import type { Mode } from '../jobsfile/job.js';
+import type { TailLine } from '../observe/log-tail.js';
+import type { RunRecord } from '../observe/run-record.js';
+
+export type JobRowState =
+  | { kind: 'idle' }
+  | { kind: 'running-here'; since: number }
+  | { kind: 'running-elsewhere'; instance: string; since: number }
+  | { kind: 'skipped'; reason: string; holder?: string };
+
+export interface JobRow {
+  name: string;
+  mode: Mode;
+  schedule: string;
+  tz: string;
+  next: number | null;
+  state: JobRowState;
+  last?: Pick<RunRecord, 'outcome' | 'durationMs' | 'summary' | 'error' | 'instance' | 'at' | 'reason'>;
+  ok: number;
+  failed: number;
+}
+
+export interface Connection {
+  /** Redacted URL, or a description ("in-process locks"). */
+  label: string;
+  /** null: unknown yet or not used. */
+  up: boolean | null;
+}
+
+export interface ShutdownState {
+  phase: 'draining' | 'aborting' | 'closing' | 'stopped';
+  running: number;
+  /** Drain deadline (ms), while draining. */
+  deadline?: number;
+  signal: string;
+}
+
+export interface DashboardModel {
+  now: number;
+  instance: string;
+  file: string;
+  redis: Connection;
+  database: Connection | null;
+  skewMs: number | null;
+  instances: Array<{ instance: string; lastBeat: number; skewMs: number | null; self: boolean; running: number }>;
+  jobs: JobRow[];
+  shutdown: ShutdownState | null;
+  logs: TailLine[];
+}
