@@ -81,10 +81,54 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .option('--instance-id <id>', 'this instance\'s id in logs and locks (default: hostname:pid)')
     .addOption(new Option('--log-format <format>', 'log lines: pretty on a terminal, json otherwise').choices(['pretty', 'json']))
     .option('--no-tui', 'plain log lines even on a terminal')
-    .action(async (o: { config?: string; plugin?: string[]; instanceId?: string; logFormat?: 'pretty' | 'json'; tui: boolean }) => {
+    .option('--metrics <addr>', 'serve /metrics and /healthz on host:port (overrides METRICS_ADDR)')
+    .action(async (o: { config?: string; plugin?: string[]; instanceId?: string; logFormat?: 'pretty' | 'json'; tui: boolean; metrics?: string }) => {
       const { run } = await import('./commands/run.js');
       const outcome = await run(o);
       setExit({ code: outcome.forced ? (outcome.signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : EXIT.OK });
+    });
+
+  program
+    .command('status')
+    .description('the fleet now: each job\'s next occurrence, last run and current holder; live instances')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .option('--json', 'print the status as JSON')
+    .option('--watch', 'a live view that refreshes every 2 s (q to quit)')
+    .action(async (o: { config?: string; plugin?: string[]; json?: boolean; watch?: boolean }) => {
+      const { collectStatus, renderStatus } = await import('./commands/status.js');
+      const { openFleetSource } = await import('./commands/fleet-source.js');
+      if (o.watch && o.json) throw new IamwatchError('USAGE', 'give either --watch or --json, not both');
+      const src = await openFleetSource(o);
+      try {
+        if (o.watch) {
+          const { watchStatus } = await import('../tui/status-view.js');
+          await watchStatus(() => collectStatus(src));
+          return;
+        }
+        const report = await collectStatus(src);
+        if (o.json) json(report);
+        else out(renderStatus(report, colors, table));
+      } finally {
+        await src.close();
+      }
+    });
+
+  program
+    .command('history')
+    .description('run records of the fleet, newest first')
+    .argument('[job]', 'only this job')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .option('-n, --limit <n>', 'at most this many records', positiveInt('--limit', 1_000_000), 50)
+    .option('--since <time>', 'only records since an ISO-8601 time or a duration ago (90m, 1d)')
+    .option('--failed', 'only runs that failed, timed out, lost their lock or were aborted')
+    .option('--json', 'print a JSON array')
+    .action(async (job: string | undefined, o: { config?: string; plugin?: string[]; limit: number; since?: string; failed?: boolean; json?: boolean }) => {
+      const { history, renderHistory } = await import('./commands/history.js');
+      const records = await history({ ...o, job });
+      if (o.json) json(records);
+      else out(renderHistory(records, colors, table));
     });
 
   program

@@ -83,6 +83,10 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
     }
     const events = new EventBus();
     events.add(new LogSink(log));
+    // Manual runs are recorded in the run history like any other (manual: true).
+    const [{ openFleet }, { HistorySink }] = await Promise.all([import('../../observe/fleet/open-fleet.js'), import('../../observe/history-sink.js')]);
+    const history = new HistorySink(openFleet(store, jobsFile.settings, jobsFile.file, jobsFile.jobs.length), log);
+    events.add(history);
     const report = await executeRun({
       job,
       watcher: registry.get(job.watcher) as Watcher,
@@ -101,6 +105,7 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
       db,
       dryRun: opts.dryRun,
     });
+    await history.flush(3_000);
     return { ...report, occurrence: new Date(now).toISOString(), instance, locked: lease !== null, dryRun: opts.dryRun || job.dryRun };
   } finally {
     process.off('SIGINT', onSignal);
