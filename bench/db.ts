@@ -5,7 +5,8 @@
  *     same run: throughput ratio (target >= 0.7x), longest single statement (target < 250 ms), RSS.
  *  2. task on 1,000,000 users vs the original iam-watcher's approach (select the users, then one
  *     full-row UPDATE per inactive user), which is run on a sample and extrapolated linearly.
- * Prints a table. `node --import tsx bench/db.ts` runs it alone; BENCH_ROWS / BENCH_SAMPLE scale it.
+ * Prints a table. `node --import tsx bench/db.ts` runs it alone; BENCH_ROWS, BENCH_SAMPLE and
+ * BENCH_ROUNDS scale it.
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,8 @@ const MYSQL_URL = process.env.IAMWATCH_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1
 const ROWS = Math.min(1_000_000, Number(process.env.BENCH_ROWS ?? 1_000_000));
 const SAMPLE = Math.min(ROWS, Number(process.env.BENCH_SAMPLE ?? 20_000));
 const BATCH = 5000;
+const CLEAN_BATCHES = [BATCH, 10_000];
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
 const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
 const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MB`;
@@ -95,41 +98,6 @@ async function originalTask(db: Knex, sample: number, maxInactiveDays: number): 
   return disabled;
 }
 
-async function innodbState(db: Knex): Promise<{ dirty: number; total: number; history: number }> {
-  const [status] = (await db.raw(
-    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_buffer_pool_pages_dirty', 'Innodb_buffer_pool_pages_total')",
-  )) as [Array<{ Variable_name: string; Value: string }>];
-  const v = Object.fromEntries(status.map((r) => [r.Variable_name, Number(r.Value)]));
-  const [hist] = (await db.raw("SELECT `count` AS n FROM information_schema.INNODB_METRICS WHERE name = 'trx_rseg_history_len'")) as [Array<{ n: number }>];
-  return { dirty: v.Innodb_buffer_pool_pages_dirty ?? 0, total: v.Innodb_buffer_pool_pages_total ?? 1, history: Number(hist[0]?.n ?? 0) };
-}
-
-/**
- * Waits (at most `maxMs`) until InnoDB has flushed the dirty pages of the last fill and purged
- * older transactions, so each measured run starts from an equally quiet server; returns the wait.
- */
-async function quiesce(db: Knex, maxMs = 45_000): Promise<number> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < maxMs) {
-    const s = await innodbState(db);
-    if (s.dirty < s.total * 0.05 && s.history <= 5) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return performance.now() - t0;
-}
-
-/**
- * Runs `fn`; also returns the time until InnoDB's purge has caught up (history list back to a few
- * transactions). A single big DELETE's rows are purged only after its commit, batches' rows while
- * the next batches run, so statement time alone flatters the single DELETE.
- */
-async function timeWithPurge<T>(db: Knex, fn: () => Promise<T>): Promise<[T, number, number]> {
-  const [v, ms] = await timeIt(fn);
-  const t0 = performance.now();
-  while (performance.now() - t0 < 60_000 && (await innodbState(db)).history > 5) await new Promise((r) => setTimeout(r, 50));
-  return [v, ms, ms + (performance.now() - t0)];
-}
-
 function printTable(title: string, rows: Array<[string, string, string]>): void {
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
@@ -150,53 +118,53 @@ export async function benchDatabase(): Promise<void> {
     await initSchema(db);
     await createDigits(db);
 
-    // 1. clean vs one raw DELETE: two rounds each on a fresh fill, alternating; the better of each
-    // counts (background flushing after a fill makes single runs of either noisy on a small VM).
+    // 1. clean vs one raw DELETE: ROUNDS runs each on a fresh fill, alternating; the median of each
+    // counts (InnoDB's background flushing after a fill makes single runs noisy on a small VM).
     let fillMs = 0;
-    const quiet: number[] = [];
-    const raws: Array<{ rows: number; ms: number; purgedMs: number }> = [];
-    const cleans: Array<{ result: RunResult; ms: number; purgedMs: number; rssBefore: number; rssAfter: number }> = [];
-    for (let round = 0; round < 2; round++) {
+    const raws: Array<{ rows: number; ms: number }> = [];
+    const cleans: Array<{ batchSize: number; result: RunResult; ms: number; rssBefore: number; rssAfter: number }> = [];
+    for (let round = 0; round < ROUNDS; round++) {
       [, fillMs] = await timeIt(() => fillPolicyAudit(db));
-      quiet.push(await quiesce(db));
-      const [rawRes, rawMs, rawPurgedMs] = await timeWithPurge(db, () => db.raw('DELETE FROM policy_audit WHERE deletedAt < NOW() - INTERVAL 180 DAY'));
-      raws.push({ rows: Number((rawRes as [{ affectedRows: number }])[0].affectedRows), ms: rawMs, purgedMs: rawPurgedMs });
-      await fillPolicyAudit(db);
-      quiet.push(await quiesce(db));
-      const rssBefore = process.memoryUsage().rss;
-      const [result, ms, purgedMs] = await timeWithPurge(db, () =>
-        purgePolicyAudit(db, { maxReserveDays: 180, batchSize: BATCH, dryRun: false, signal: new AbortController().signal, log: silent }),
-      );
-      cleans.push({ result, ms, purgedMs, rssBefore, rssAfter: process.memoryUsage().rss });
+      const [rawRes, rawMs] = await timeIt(() => db.raw('DELETE FROM policy_audit WHERE deletedAt < NOW() - INTERVAL 180 DAY'));
+      raws.push({ rows: Number((rawRes as [{ affectedRows: number }])[0].affectedRows), ms: rawMs });
+      for (const batchSize of CLEAN_BATCHES) {
+        await fillPolicyAudit(db);
+        const rssBefore = process.memoryUsage().rss;
+        const [result, ms] = await timeIt(() =>
+          purgePolicyAudit(db, { maxReserveDays: 180, batchSize, dryRun: false, signal: new AbortController().signal, log: silent }),
+        );
+        cleans.push({ batchSize, result, ms, rssBefore, rssAfter: process.memoryUsage().rss });
+      }
     }
-    const raw = raws.reduce((a, b) => (b.ms < a.ms ? b : a));
-    const best = cleans.reduce((a, b) => (b.ms < a.ms ? b : a));
-    const clean = best.result;
-    const ratio = Number(clean.rows) / best.ms / (raw.rows / raw.ms);
-    const rawPurged = Math.min(...raws.map((r) => r.purgedMs));
-    const cleanPurged = Math.min(...cleans.map((c) => c.purgedMs));
-    const maxStmt = Math.max(...cleans.map((c) => Number(c.result.maxStatementMs)));
+    const median = <T extends { ms: number }>(xs: T[]): T => [...xs].sort((a, b) => a.ms - b.ms)[Math.floor(xs.length / 2)]!;
+    const raw = median(raws);
     const all = (xs: number[]): string => xs.map((ms) => secs(ms)).join(', ');
-    printTable(`1. clean: ${ROWS.toLocaleString('en-US')} policy_audit rows, 90% expired (a fill takes ${secs(fillMs)}; each run starts on a quiet server; best of 2 runs each)`, [
+    const rows: Array<[string, string, string]> = [
       ['approach', 'result', 'figure'],
       ['one raw DELETE ... WHERE deletedAt < ...', `${raw.rows.toLocaleString('en-US')} rows in ${secs(raw.ms)}`, `${rate(raw.rows, raw.ms)} (runs: ${all(raws.map((r) => r.ms))})`],
-      [`clean (${clean.batches} batches)`, `${Number(clean.rows).toLocaleString('en-US')} rows in ${secs(best.ms)}`, `${rate(Number(clean.rows), best.ms)} (runs: ${all(cleans.map((c) => c.ms))})`],
-      ['throughput ratio clean/raw', `${ratio.toFixed(2)}x`, `target >= 0.7x: ${ratio >= 0.7 ? 'met' : 'NOT met'}`],
-      ['same, until InnoDB purged the rows', `${(rawPurged / cleanPurged).toFixed(2)}x`, `raw ${secs(rawPurged)}, clean ${secs(cleanPurged)} (best runs)`],
-      ['longest single statement', `clean ${maxStmt.toFixed(1)} ms`, `raw ${raw.ms.toFixed(0)} ms; target < 250 ms: ${maxStmt < 250 ? 'met' : 'NOT met'}`],
-      ['RSS before/after clean', cleans.map((c) => `${mb(c.rssBefore)} -> ${mb(c.rssAfter)}`).join(', '), ''],
-      ['waits for a quiet server before runs', all(quiet), 'capped at 45 s'],
-    ]);
+    ];
+    for (const batchSize of CLEAN_BATCHES) {
+      const runs = cleans.filter((c) => c.batchSize === batchSize);
+      const mid = median(runs);
+      const ratio = Number(mid.result.rows) / mid.ms / (raw.rows / raw.ms);
+      const maxStmt = Math.max(...runs.map((c) => Number(c.result.maxStatementMs)));
+      const label = `clean batch-size=${batchSize}${batchSize === BATCH ? ' (default)' : ''}`;
+      rows.push(
+        [`${label}, ${mid.result.batches} batches`, `${Number(mid.result.rows).toLocaleString('en-US')} rows in ${secs(mid.ms)}`, `${rate(Number(mid.result.rows), mid.ms)} (runs: ${all(runs.map((c) => c.ms))})`],
+        [`  throughput ratio vs raw`, `${ratio.toFixed(2)}x`, `target >= 0.7x: ${ratio >= 0.7 ? 'met' : 'NOT met'}`],
+        [`  longest single statement (all runs)`, `${maxStmt.toFixed(1)} ms`, `target < 250 ms: ${maxStmt < 250 ? 'met' : 'NOT met'} (raw: one ${raw.ms.toFixed(0)} ms statement)`],
+        [`  RSS before -> after`, runs.map((c) => `${mb(c.rssBefore)} -> ${mb(c.rssAfter)}`).join(', '), ''],
+      );
+    }
+    printTable(`1. clean: ${ROWS.toLocaleString('en-US')} policy_audit rows, 90% expired (a fill takes ${secs(fillMs)}; median of ${ROUNDS} runs each)`, rows);
 
     // 2. task vs the original approach on a sample.
     await db.raw('DELETE FROM policy_audit');
     const [, userFillMs] = await timeIt(() => fillUsers(db));
     // The original approach on the first SAMPLE users of the same table, then those users are
     // re-enabled and task runs on all of them.
-    await quiesce(db);
     const [origDisabled, origMs] = await timeIt(() => originalTask(db, SAMPLE, 180));
     await db('user').where('id', '<=', SAMPLE).update({ status: 1 });
-    await quiesce(db);
     const [task, taskMs] = await timeIt(() =>
       disableInactiveUsers(db, { maxInactiveDays: 180, includeAdmins: true, disableSecrets: false, batchSize: BATCH, dryRun: false, signal: new AbortController().signal, log: silent }),
     );

@@ -155,6 +155,37 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
       setExit({ code: report.outcome === 'ok' ? EXIT.OK : report.outcome === 'aborted' ? EXIT.SIGINT : EXIT.FAILURE });
     });
 
+  const db = program.command('db').description('create or check the IAM tables the built-in watchers use (DATABASE_URL)');
+
+  db.command('init')
+    .description('create the missing IAM tables (user, policy_audit, secret) and their indexes; never alters existing tables')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .option('--demo', 'fill empty tables with demo rows so the watchers visibly do something')
+    .option('--add-indexes', 'also add missing watcher indexes to tables that already exist')
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { config?: string; plugin?: string[]; demo?: boolean; addIndexes?: boolean; json?: boolean }) => {
+      const { databaseUrlFor, dbInit, renderDbInit } = await import('./commands/db.js');
+      const databaseUrl = await databaseUrlFor(o, (jf) => printDiagnostics(jf.diagnostics));
+      const report = await dbInit({ databaseUrl, demo: o.demo ?? false, addIndexes: o.addIndexes ?? false });
+      if (o.json) json(report);
+      else out(renderDbInit(report));
+    });
+
+  db.command('check')
+    .description('report missing tables, columns and indexes, with the statement to add each index; exit 1 if any')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { config?: string; plugin?: string[]; json?: boolean }) => {
+      const { databaseUrlFor, dbCheck, renderDbCheck } = await import('./commands/db.js');
+      const databaseUrl = await databaseUrlFor(o, (jf) => printDiagnostics(jf.diagnostics));
+      const report = await dbCheck({ databaseUrl });
+      if (o.json) json(report);
+      else (report.ok ? out : err)(renderDbCheck(report));
+      if (!report.ok) setExit({ code: EXIT.FAILURE });
+    });
+
   return program;
 }
 

@@ -26,6 +26,8 @@ export class LogSink implements EventSink {
         if (e.reason === 'overlap') return this.log.info(fields, `skipped: still running${e.holder ? ` on ${e.holder}` : ''} (overlap=skip)`);
         return this.log.warn(fields, `skipped: ${e.reason}${e.detail ? ` (${redactText(e.detail)})` : ''}`);
       }
+      case 'lock-renewed':
+        return this.log.debug({ ...common, fence: e.fence, held: e.held }, e.held ? 'running lock renewed' : 'running lock found gone');
       case 'occurrence-taken':
         return this.log.debug({ ...common, event: 'claimed-elsewhere' }, 'claimed by another run');
     }

@@ -18,7 +18,7 @@ export async function createMetrics(o: { store: CoordinationStore; db?: Knex; sc
   const client = await import('prom-client');
   const registry = new client.Registry();
   registry.setDefaultLabels({ instance_id: o.instance });
-  client.collectDefaultMetrics({ register: registry, prefix: 'iamwatch_process_' });
+  client.collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
   const runs = new client.Counter({ name: 'iamwatch_runs_total', help: 'Finished runs by job and outcome.', labelNames: ['job', 'outcome'] as const, registers });
@@ -39,6 +39,7 @@ export async function createMetrics(o: { store: CoordinationStore; db?: Knex; sc
   const claimsLost = new client.Counter({ name: 'iamwatch_claims_lost_total', help: 'Occurrences claimed by another instance (lock contention).', labelNames: ['job'] as const, registers });
   const skipped = new client.Counter({ name: 'iamwatch_skipped_occurrences_total', help: 'Occurrences skipped, by reason.', labelNames: ['job', 'reason'] as const, registers });
   const retries = new client.Counter({ name: 'iamwatch_run_retries_total', help: 'Failed attempts retried within an occurrence.', labelNames: ['job'] as const, registers });
+  const renewals = new client.Counter({ name: 'iamwatch_lock_renewals_total', help: 'Running-lock renewals, by whether the lock was still held.', labelNames: ['job', 'held'] as const, registers });
   const lockLosses = new client.Counter({ name: 'iamwatch_lock_losses_total', help: 'Runs aborted because their running lock was lost.', labelNames: ['job'] as const, registers });
   const runningGauge = new client.Gauge({ name: 'iamwatch_running_jobs', help: 'Runs in progress on this instance.', registers, collect() { this.set(o.scheduler.runningCount); } });
   new client.Gauge({
@@ -93,6 +94,8 @@ export async function createMetrics(o: { store: CoordinationStore; db?: Knex; sc
           return skipped.inc({ job: e.job, reason: e.reason });
         case 'occurrence-taken':
           return claimsLost.inc({ job: e.job });
+        case 'lock-renewed':
+          return renewals.inc({ job: e.job, held: String(e.held) });
       }
     },
     async scrape() {

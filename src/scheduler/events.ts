@@ -31,6 +31,8 @@ export type RunEvent =
       manual: boolean;
     }
   | { event: 'occurrence-skipped'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string; reason: SkipReason; holder?: string; detail?: string }
+  /** A running lock's renewal: `held` false means the lock was found gone. */
+  | { event: 'lock-renewed'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string; fence: number; held: boolean }
   /** Claimed by another run: normal in a fleet, logged at debug level. */
   | { event: 'occurrence-taken'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string };
 

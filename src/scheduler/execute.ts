@@ -113,7 +113,11 @@ export async function executeRun(p: ExecuteParams): Promise<RunReport> {
   );
   if (lease) {
     chain = withRenewal(chain, p.renewer, {
-      renew: () => store.renew(job.name, lease.token, job.lockTtlMs),
+      renew: async () => {
+        const held = await store.renew(job.name, lease.token, job.lockTtlMs);
+        p.events.emit({ event: 'lock-renewed', ...base, held });
+        return held;
+      },
       ttlMs: job.lockTtlMs,
       onLost: (detail) => log().warn({ event: 'lock-lost', detail }, 'lost the running lock; aborting the run'),
     });

@@ -182,6 +182,20 @@ export class Scheduler {
     await this.#occurrence(job, latest);
   }
 
+  /** Claims need a measured skew within the bound; otherwise the occurrence is skipped and logged. */
+  async #skewOk(base: { job: string; mode: JobSpec['mode']; occurrence: number; nominal: number; instance: string }): Promise<boolean> {
+    await this.#skew.ensureMeasured();
+    if (this.#skew.ok) return true;
+    const measured = this.#skew.skewMs !== null;
+    this.#deps.events.emit({
+      event: 'occurrence-skipped',
+      ...base,
+      reason: measured ? 'clock-skew' : 'redis-unavailable',
+      detail: measured ? `skew ${this.#skew.skewMs} ms` : 'clock skew could not be measured',
+    });
+    return false;
+  }
+
   #holder(occurrence: number): Holder {
     return { instance: this.#deps.instance, occurrence, startedAt: this.#deps.clock.now() };
   }
@@ -190,10 +204,7 @@ export class Scheduler {
     const { store, events, instance } = this.#deps;
     const base = { job: job.name, mode: job.mode, occurrence: at, nominal: at, instance };
     if (this.#stopping) return;
-    if (!this.#skew.ok) {
-      events.emit({ event: 'occurrence-skipped', ...base, reason: 'clock-skew', detail: `skew ${this.#skew.skewMs} ms` });
-      return;
-    }
+    if (!(await this.#skewOk(base))) return;
     let claim;
     try {
       claim = await store.claim({ job: job.name, occurrence: at, holder: this.#holder(at), ttlMs: job.lockTtlMs, skipIfRunning: job.overlap === 'skip' });
@@ -229,10 +240,7 @@ export class Scheduler {
     const everyMs = job.schedule.kind === 'every' ? job.schedule.everyMs : 0;
     const poll = Math.min(Math.max(everyMs / 2, 250), 5_000);
     const now = clock.now();
-    if (!this.#skew.ok) {
-      events.emit({ event: 'occurrence-skipped', job: job.name, mode: job.mode, occurrence: 0, nominal: now, instance, reason: 'clock-skew', detail: `skew ${this.#skew.skewMs} ms` });
-      return this.#planInterval(job, now + poll);
-    }
+    if (!(await this.#skewOk({ job: job.name, mode: job.mode, occurrence: 0, nominal: now, instance }))) return this.#planInterval(job, clock.now() + poll);
     let res;
     try {
       res = await store.claimInterval({ job: job.name, holder: this.#holder(0), ttlMs: job.lockTtlMs, intervalMs: everyMs });

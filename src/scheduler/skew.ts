@@ -14,6 +14,7 @@ export class SkewMonitor {
   /** Store clock minus this clock, ms; null until measured. */
   skewMs: number | null = null;
   #timer: NodeJS.Timeout | undefined;
+  #measuring: Promise<number | null> | undefined;
 
   constructor(
     private readonly store: CoordinationStore,
@@ -22,9 +23,19 @@ export class SkewMonitor {
     private readonly log: Logger,
   ) {}
 
-  /** True when claims are allowed: skew measured and within the bound (or unmeasurable: the claim will fail anyway). */
+  /** True when claims are allowed: skew measured and within the bound. */
   get ok(): boolean {
-    return this.skewMs === null || Math.abs(this.skewMs) <= this.maxSkewMs;
+    return this.skewMs !== null && Math.abs(this.skewMs) <= this.maxSkewMs;
+  }
+
+  /**
+   * Measures now if skew is still unknown (the store was unreachable at start), so the first
+   * claims after it comes back are checked too. Concurrent callers share one measurement.
+   */
+  async ensureMeasured(): Promise<void> {
+    if (this.skewMs !== null) return;
+    this.#measuring ??= this.measure().finally(() => (this.#measuring = undefined));
+    await this.#measuring;
   }
 
   async measure(): Promise<number | null> {

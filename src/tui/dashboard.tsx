@@ -9,19 +9,14 @@ import type { ReactNode } from 'react';
 import type { Connection, DashboardModel, JobRow } from './model.js';
 import { nextText, runDuration, shortDuration } from './format.js';
 
-const COLUMNS = [
-  ['JOB', 20],
-  ['MODE', 9],
-  ['SCHEDULE', 16],
-  ['ZONE', 14],
-  ['NEXT', 20],
-  ['STATE', 24],
-  ['OK/FAIL', 9],
-] as const;
+/** Column widths (margin included). Below WIDE columns, OK/FAIL and LAST go on a second line. */
+const WIDE = 150;
+const COLUMNS_WIDE = { job: 22, mode: 9, schedule: 16, zone: 18, next: 26, state: 26, counts: 9 };
+const COLUMNS_NARROW = { job: 14, mode: 9, schedule: 12, zone: 17, next: 26, state: 21, counts: 0 };
 
 function Cell({ width, children, color, dim }: { width: number; children: ReactNode; color?: string; dim?: boolean }): ReactNode {
   return (
-    <Box width={width} marginRight={1} flexShrink={0}>
+    <Box width={width} paddingRight={1} flexShrink={0}>
       <Text wrap="truncate" color={color} dimColor={dim}>
         {children}
       </Text>
@@ -62,11 +57,14 @@ function lastText(row: JobRow): { text: string; color?: string } {
 
 const LEVEL_COLOR: Record<string, string> = { error: 'red', fatal: 'red', warn: 'yellow', debug: 'gray' };
 
-export function Dashboard({ model, logLines = 8 }: { model: DashboardModel; logLines?: number }): ReactNode {
+/** `width`: the terminal's columns (defaults to the whole available width). */
+export function Dashboard({ model, logLines = 8, width }: { model: DashboardModel; logLines?: number; width?: number }): ReactNode {
   const m = model;
   const others = m.instances.filter((i) => !i.self);
+  const wide = (width ?? WIDE) >= WIDE;
+  const w = wide ? COLUMNS_WIDE : COLUMNS_NARROW;
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" width={width}>
       <Box>
         <Text bold color="cyan">iamwatch </Text>
         <Text>
@@ -85,34 +83,58 @@ export function Dashboard({ model, logLines = 8 }: { model: DashboardModel; logL
         <Text dimColor>  {m.file}</Text>
       </Text>
       <Box marginTop={1}>
-        {COLUMNS.map(([title, width]) => (
-          <Cell key={title} width={width}>
-            <Text bold>{title}</Text>
-          </Cell>
-        ))}
-        <Text bold>LAST</Text>
+        <Cell width={w.job}><Text bold>JOB</Text></Cell>
+        <Cell width={w.mode}><Text bold>MODE</Text></Cell>
+        <Cell width={w.schedule}><Text bold>SCHEDULE</Text></Cell>
+        <Cell width={w.zone}><Text bold>ZONE</Text></Cell>
+        <Cell width={w.next}><Text bold>NEXT</Text></Cell>
+        <Cell width={w.state}><Text bold>STATE</Text></Cell>
+        {wide ? (
+          <>
+            <Cell width={w.counts}><Text bold>OK/FAIL</Text></Cell>
+            <Text bold>LAST</Text>
+          </>
+        ) : null}
       </Box>
       {m.jobs.map((row) => {
         const st = stateText(row, m.now);
         const last = lastText(row);
+        const counts = (
+          <Text>
+            <Text color="green">{row.ok}</Text>/<Text color={row.failed > 0 ? 'red' : undefined}>{row.failed}</Text>
+          </Text>
+        );
+        const lastCell = (
+          <Text wrap="truncate" color={last.color}>
+            {last.text}
+          </Text>
+        );
         return (
-          <Box key={row.name}>
-            <Cell width={20}>{row.name}</Cell>
-            <Cell width={9}>{row.mode}</Cell>
-            <Cell width={16}>{row.schedule}</Cell>
-            <Cell width={14}>{row.tz}</Cell>
-            <Cell width={20}>{nextText(row.next, m.now, row.tz)}</Cell>
-            <Cell width={24} color={st.color}>
-              {st.text}
-            </Cell>
-            <Cell width={9}>
-              <Text color="green">{row.ok}</Text>/<Text color={row.failed > 0 ? 'red' : undefined}>{row.failed}</Text>
-            </Cell>
-            <Box flexGrow={1}>
-              <Text wrap="truncate" color={last.color}>
-                {last.text}
-              </Text>
+          <Box key={row.name} flexDirection="column">
+            <Box>
+              <Cell width={w.job}>{row.name}</Cell>
+              <Cell width={w.mode}>{row.mode}</Cell>
+              <Cell width={w.schedule}>{row.schedule}</Cell>
+              <Cell width={w.zone}>{row.tz}</Cell>
+              <Cell width={w.next}>{nextText(row.next, m.now, row.tz)}</Cell>
+              <Cell width={w.state} color={st.color}>
+                {st.text}
+              </Cell>
+              {wide ? (
+                <>
+                  <Cell width={w.counts}>{counts}</Cell>
+                  <Box flexGrow={1}>{lastCell}</Box>
+                </>
+              ) : null}
             </Box>
+            {wide ? null : (
+              <Box paddingLeft={2}>
+                <Text dimColor>ok/failed </Text>
+                {counts}
+                <Text dimColor>  last </Text>
+                {lastCell}
+              </Box>
+            )}
           </Box>
         );
       })}

@@ -36,8 +36,9 @@ function Live({ model, onQuit, intervalMs }: Props): ReactNode {
   );
   const { stdout } = useStdout();
   const m = model();
-  const logLines = Math.max(3, (stdout.rows || 24) - m.jobs.length - 9);
-  return <Dashboard model={m} logLines={logLines} />;
+  const rowLines = (stdout.columns || 80) >= 150 ? 1 : 2;
+  const logLines = Math.max(3, (stdout.rows || 24) - m.jobs.length * rowLines - 9);
+  return <Dashboard model={m} logLines={logLines} width={stdout.columns || undefined} />;
 }
 
 export function mountDashboard(o: { model: () => DashboardModel; onQuit: () => void; stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream; intervalMs?: number }): LiveDashboard {

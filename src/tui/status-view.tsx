@@ -18,12 +18,12 @@ function Cell({ width, children, color }: { width: number; children: ReactNode; 
   );
 }
 
-export function StatusView({ report, error }: { report: StatusReport | null; error?: string }): ReactNode {
+export function StatusView({ report, error, width }: { report: StatusReport | null; error?: string; width?: number }): ReactNode {
   if (!report) return <Text color={error ? 'red' : undefined}>{error ?? 'reading the fleet status…'}</Text>;
   const now = Date.parse(report.now);
   const c = report.coordination;
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" width={width}>
       <Text>
         <Text bold color="cyan">iamwatch status </Text>
         {report.file} <Text dimColor>{c.kind === 'redis' ? `Redis ${c.redis} prefix ${c.prefix}` : `in-process locks; history in ${c.history}`}</Text>

@@ -1,32 +1,19 @@
 /**
  * `exec command="..."`: runs a shell command with /bin/sh -c in its own process group, streams its
  * output into the logs, and kills the whole group (SIGTERM, then SIGKILL after `kill-grace`) when
- * the run is aborted. A non-zero exit is a failure.
+ * the run is aborted. A non-zero exit is a failure. Processes the command leaves in the background
+ * are killed when it exits.
  */
 import { IamwatchError } from '../errors.js';
 import { defineWatcher } from './define-watcher.js';
 
 /**
- * Process groups of commands still running. If this process exits first (a forced shutdown cuts
- * the kill grace short), they are killed on the way out rather than left behind as orphans.
+ * The command runs under a watchdog in its own process group. The watchdog holds the read end of
+ * a pipe whose write end only iamwatch holds, and ignores SIGTERM/SIGINT/SIGHUP; when the pipe
+ * closes — the run ended, or iamwatch exited or was SIGKILLed — it kills the whole group. So no
+ * command outlives the run that started it, and none keeps working after its lock has lapsed.
  */
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
-
-function trackGroup(pid: number): void {
-  liveGroups.add(pid);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const group of liveGroups) {
-      try {
-        process.kill(-group, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
+const WATCHDOG = `(trap '' HUP INT TERM; read _ <&3; kill -KILL 0) & exec /bin/sh -c "$1" 3<&-`;
 
 export const exec = defineWatcher({
   name: 'exec',
@@ -44,9 +31,9 @@ export const exec = defineWatcher({
     ctx.signal.throwIfAborted();
     // Imported here so `validate` and `next` don't pay for them.
     const [{ spawn }, { createInterface }] = await Promise.all([import('node:child_process'), import('node:readline')]);
-    const child = spawn('/bin/sh', ['-c', command], {
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'iamwatch-exec', command], {
       detached: true, // own process group, so a kill reaches grandchildren too
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: {
         ...process.env,
         ...ctx.env,
@@ -58,7 +45,7 @@ export const exec = defineWatcher({
       },
     });
     const pid = child.pid;
-    if (pid !== undefined) trackGroup(pid);
+    const lifeline = child.stdio[3];
     const killGroup = (signal: NodeJS.Signals): void => {
       if (pid === undefined) return;
       try {
@@ -74,12 +61,14 @@ export const exec = defineWatcher({
       killTimer.unref();
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    for (const [stream, level] of [[child.stdout, 'info'], [child.stderr, 'warn']] as const) {
+    for (const [stream, level] of [[child.stdout!, 'info'], [child.stderr!, 'warn']] as const) {
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => ctx.log[level]({ stream: level === 'info' ? 'stdout' : 'stderr' }, line));
     }
     try {
       const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
         child.once('error', reject);
+        // The command is done: let the watchdog clear whatever it left behind, so output closes.
+        child.once('exit', () => lifeline?.destroy());
         child.once('close', (c, s) => resolve([c, s]));
       });
       if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -91,8 +80,8 @@ export const exec = defineWatcher({
       ctx.signal.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
       // Reap anything the command left running in its group.
+      lifeline?.destroy();
       killGroup('SIGKILL');
-      if (pid !== undefined) liveGroups.delete(pid);
     }
   },
 });

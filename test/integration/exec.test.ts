@@ -4,7 +4,7 @@
  * plus `iamwatch once` (in-process store, no Redis) for the path through the scheduler's wrappers.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { RunAborted } from '../../src/scheduler/run-wrappers.js';
 import type { RunResult, WatcherContext } from '../../src/watchers/define-watcher.js';
 import { exec } from '../../src/watchers/exec.js';
 import { WatcherRegistry } from '../../src/watchers/registry.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { sleep } from '../helpers/redis.js';
 
 interface Logged {
@@ -185,8 +185,8 @@ describe('exec watcher', () => {
     const pgid = Number(pgidText);
     pgids.push(pgid);
     const deadline = Date.now() + 2_000;
-    while (groupMembers(pgid).length < 4 && Date.now() < deadline) await sleep(20);
-    assert.equal(groupMembers(pgid).length, 4, 'sh, sh, sleep, sleep in one group');
+    while (groupMembers(pgid).length < 5 && Date.now() < deadline) await sleep(20);
+    assert.equal(groupMembers(pgid).length, 5, 'sh, sh, sleep, sleep and the watchdog in one group');
     const t0 = Date.now();
     controller.abort(new RunAborted('timeout', 'timed out after 1 ms'));
     await assert.rejects(running, (err: unknown) => err instanceof RunAborted && err.kind === 'timeout');
@@ -208,6 +208,19 @@ describe('exec watcher', () => {
     const took = Date.now() - t0;
     assert.ok(took >= 250 && took < 2_000, `ended ${took} ms after the abort (kill-grace 300 ms)`);
     assert.deepEqual(await waitGroupGone(pgid), []);
+  });
+
+  test('SIGKILL of iamwatch itself: the watchdog kills the command, even one that ignores SIGTERM', async () => {
+    const pidFile = path.join(dir, 'orphan.pid');
+    const conf = path.join(dir, 'orphan.conf');
+    writeFileSync(conf, `@every 1h interval exec name=orphan command='trap "" TERM; echo $$ > ${pidFile}; sleep 100 & wait'\n`);
+    const { child, done } = startCli(['once', 'orphan', '-c', conf]);
+    const pgid = Number((await waitForFile(pidFile, 1))[0]);
+    pgids.push(pgid);
+    assert.ok(groupMembers(pgid).length >= 2);
+    child.kill('SIGKILL');
+    await done;
+    assert.deepEqual(await waitGroupGone(pgid), [], 'the command outlived iamwatch');
   });
 
   test('an already-aborted signal: the command never starts', async () => {

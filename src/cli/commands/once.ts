@@ -106,7 +106,8 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
       dryRun: opts.dryRun,
     });
     await history.flush(3_000);
-    return { ...report, occurrence: new Date(now).toISOString(), instance, locked: lease !== null, dryRun: opts.dryRun || job.dryRun };
+    const { nominal: _nominal, ...rest } = report;
+    return { ...rest, occurrence: new Date(now).toISOString(), instance, locked: lease !== null, dryRun: opts.dryRun || job.dryRun };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -108,6 +108,8 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
       `scheduling ${jobs.length} job${jobs.length === 1 ? '' : 's'} from ${jobsFile.file}`,
     );
     if (tail) {
+      // ink colours through chalk, which reads FORCE_COLOR (not NO_COLOR) when it loads.
+      if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
       const [{ DashboardFeed }, { mountDashboard }] = await Promise.all([import('../../tui/feed.js'), import('../../tui/live-dashboard.js')]);
       feed = new DashboardFeed({
         instance,
