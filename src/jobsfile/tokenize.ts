@@ -66,6 +66,17 @@ export function tokenizeLine(line: string, lookup: Lookup): { tokens: Token[]; p
   const tokens: Token[] = [];
   const problems: TokenProblem[] = [];
   let i = 0;
+  /** Expands the `$...` at `i` and moves past it; a bad reference is reported and kept out of the text. */
+  const expand = (): string => {
+    const r = expandAt(line, i, lookup);
+    if ('problem' in r) {
+      problems.push({ col: i + 1, message: r.problem });
+      i++;
+      return '';
+    }
+    i = r.end;
+    return r.value;
+  };
   while (i < line.length) {
     while (i < line.length && /\s/.test(line[i]!)) i++;
     if (i >= line.length) break;
@@ -88,14 +99,7 @@ export function tokenizeLine(line: string, lookup: Lookup): { tokens: Token[]; p
             text += line[i + 1];
             i += 2;
           } else if (c === '"' && q === '$') {
-            const r = expandAt(line, i, lookup);
-            if ('problem' in r) {
-              problems.push({ col: i + 1, message: r.problem });
-              i++;
-            } else {
-              text += r.value;
-              i = r.end;
-            }
+            text += expand();
           } else {
             text += q;
             i++;
@@ -103,14 +107,7 @@ export function tokenizeLine(line: string, lookup: Lookup): { tokens: Token[]; p
         }
         if (!closed) problems.push({ col: quoteAt + 1, message: `unterminated ${c === '"' ? 'double' : 'single'} quote` });
       } else if (c === '$') {
-        const r = expandAt(line, i, lookup);
-        if ('problem' in r) {
-          problems.push({ col: i + 1, message: r.problem });
-          i++;
-        } else {
-          text += r.value;
-          i = r.end;
-        }
+        text += expand();
       } else {
         text += c;
         i++;

@@ -59,6 +59,45 @@ export interface RunReport {
   error?: string;
 }
 
+/** The context a watcher's run sees. A class, so the getters live on the prototype: cheap to create. */
+class RunContext implements WatcherContext {
+  readonly job: string;
+  readonly options: Record<string, unknown>;
+  readonly occurrence: Date;
+  readonly instance: string;
+  readonly dryRun: boolean;
+  readonly env: Record<string, string>;
+  #log: Logger | undefined;
+
+  constructor(
+    private readonly p: ExecuteParams,
+    private readonly run: RunControl,
+    readonly attempt: number,
+    readonly fence: number,
+    private readonly runLog: () => Logger,
+  ) {
+    this.job = p.job.name;
+    this.options = p.job.options;
+    this.occurrence = new Date(p.nominal);
+    this.instance = p.instance;
+    this.dryRun = p.dryRun || p.job.dryRun;
+    this.env = p.job.env;
+  }
+
+  get db(): Knex {
+    if (!this.p.db) throw new IamwatchError('UNAVAILABLE', `watcher ${this.p.watcher.name} used ctx.db without declaring database: true`);
+    return this.p.db;
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.runLog().child({ attempt: this.attempt }));
+  }
+
+  get signal(): AbortSignal {
+    return this.run.signal;
+  }
+}
+
 function outcomeOf(err: unknown, run: RunControl): Outcome {
   const kind = err instanceof RunAborted ? err.kind : abortKind(run);
   if (kind === 'timeout') return 'timeout';
@@ -81,27 +120,7 @@ export async function executeRun(p: ExecuteParams): Promise<RunReport> {
   const runWatcher: RunFn = async (run, attempt) => {
     attempts = attempt;
     p.events.emit({ event: 'run-started', ...base, attempt, latenessMs, manual: p.manual });
-    let attemptLog: Logger | undefined;
-    const ctx: WatcherContext = {
-      job: job.name,
-      options: job.options,
-      get db(): Knex {
-        if (!p.db) throw new IamwatchError('UNAVAILABLE', `watcher ${watcher.name} used ctx.db without declaring database: true`);
-        return p.db;
-      },
-      get log(): Logger {
-        return (attemptLog ??= log().child({ attempt }));
-      },
-      get signal(): AbortSignal {
-        return run.signal;
-      },
-      occurrence: new Date(p.nominal),
-      fence,
-      attempt,
-      instance: p.instance,
-      dryRun: p.dryRun || job.dryRun,
-      env: job.env,
-    };
+    const ctx = new RunContext(p, run, attempt, fence, log);
     const result = await watcher.run(ctx);
     // A watcher that ignored its signal still doesn't get to report success after an abort.
     if (run.aborted) throw run.reason;

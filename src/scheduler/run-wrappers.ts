@@ -76,20 +76,28 @@ export function withRetries(next: RunFn, retries: number, delayMs: number, onRet
 /** Keeps the running lock alive while the run lasts; aborts the run when the lock is lost. */
 export function withRenewal(next: RunFn, renewer: Renewer, lease: Omit<LeaseRenewal, 'onLost'> & { onLost(detail: string): void }): RunFn {
   return async (run, attempt) => {
-    const stop = renewer.add({
-      renew: lease.renew,
-      ttlMs: lease.ttlMs,
-      onLost: (detail) => {
-        lease.onLost(detail);
-        run.abort(new RunAborted('lock-lost', `lost the running lock: ${detail}`));
-      },
+    // The first renewal is due a third of the TTL after the start, so registering can wait until
+    // the runs due at this instant have all started; a run that is over by then never registers.
+    let stop: (() => void) | undefined;
+    let done = false;
+    queueMicrotask(() => {
+      if (done) return;
+      stop = renewer.add({
+        renew: lease.renew,
+        ttlMs: lease.ttlMs,
+        onLost: (detail) => {
+          lease.onLost(detail);
+          run.abort(new RunAborted('lock-lost', `lost the running lock: ${detail}`));
+        },
+      });
     });
     try {
       return await next(run, attempt);
     } catch (err) {
       throw abortedOr(run, err);
     } finally {
-      stop();
+      done = true;
+      stop?.();
     }
   };
 }

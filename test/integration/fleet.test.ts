@@ -4,77 +4,14 @@
  * within the lock TTL; and graceful / forced shutdown with no orphaned exec children.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jobKeys } from '../../src/coordination/redis/keys.js';
-import { startCli, type CliResult } from '../helpers/cli.js';
+import { startInstance, type Instance, type LogLine } from '../helpers/instance.js';
 import { openClient, sleep, startRedisServer, uniquePrefix, type PrivateRedis, type TestRedisClient } from '../helpers/redis.js';
-
-interface LogLine {
-  /** Arrival order across all instances of this test file. */
-  seq?: number;
-  level: string;
-  time: string;
-  instance: string;
-  event?: string;
-  job?: string;
-  occurrence?: string;
-  outcome?: string;
-  reason?: string;
-  msg: string;
-  [k: string]: unknown;
-}
-
-/** An `iamwatch run` process whose JSON log lines are parsed as they arrive. */
-interface Instance {
-  id: string;
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  lines: LogLine[];
-  waitFor(pred: (l: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine>;
-}
-
-let seq = 0;
-
-function startInstance(id: string, config: string): Instance {
-  const { child, done } = startCli(['run', '-c', config, '--log-format', 'json', '--no-tui', '--instance-id', id], { timeoutMs: 60_000 });
-  const lines: LogLine[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const text = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        lines.push({ ...(JSON.parse(text) as LogLine), seq: seq++ });
-      } catch {
-        lines.push({ level: 'raw', time: '', instance: id, msg: text, seq: seq++ });
-      }
-    }
-  });
-  return {
-    id,
-    child,
-    done,
-    lines,
-    async waitFor(pred, timeoutMs, what) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const hit = lines.find(pred);
-        if (hit) return hit;
-        if (Date.now() > deadline || child.exitCode !== null) {
-          assert.fail(`${id}: no ${what} within ${timeoutMs} ms (exit ${child.exitCode}); log:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
-        }
-        await sleep(20);
-      }
-    },
-  };
-}
 
 interface RunLine {
   job: string;

@@ -9,73 +9,14 @@
  * grow while the state survives and restart from 1 after it was lost.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jobKeys } from '../../src/coordination/redis/keys.js';
-import { runCli, startCli, type CliResult } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { parseLogLines, startInstance, type Instance } from '../helpers/instance.js';
 import { openClient, sleep, startRedisServer, uniquePrefix, type PrivateRedis, type TestRedisClient } from '../helpers/redis.js';
-
-interface LogLine {
-  level: string;
-  time: string;
-  event?: string;
-  job?: string;
-  occurrence?: string;
-  outcome?: string;
-  reason?: string;
-  holder?: string;
-  msg: string;
-  [k: string]: unknown;
-}
-
-interface Instance {
-  id: string;
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  lines: LogLine[];
-  waitFor(pred: (l: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine>;
-}
-
-function parseLines(text: string): LogLine[] {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine);
-}
-
-function startInstance(id: string, config: string): Instance {
-  const { child, done } = startCli(['run', '-c', config, '--log-format', 'json', '--no-tui', '--instance-id', id], { timeoutMs: 60_000 });
-  const lines: LogLine[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      lines.push(...parseLines(buf.slice(0, nl)));
-      buf = buf.slice(nl + 1);
-    }
-  });
-  return {
-    id,
-    child,
-    done,
-    lines,
-    async waitFor(pred, timeoutMs, what) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const hit = lines.find(pred);
-        if (hit) return hit;
-        if (Date.now() > deadline || child.exitCode !== null) {
-          assert.fail(`${id}: no ${what} within ${timeoutMs} ms (exit ${child.exitCode}); log:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
-        }
-        await sleep(20);
-      }
-    },
-  };
-}
 
 const record = (sleepSeconds: number): string =>
   `command='s=$(date +%s%3N); ${sleepSeconds > 0 ? `sleep ${sleepSeconds}; ` : ''}echo "$IAMWATCH_JOB $IAMWATCH_OCCURRENCE $IAMWATCH_INSTANCE $s $(date +%s%3N) $IAMWATCH_FENCE" >> "$OUT"'`;
@@ -243,7 +184,7 @@ describe('iamwatch once', () => {
 
     const n = await runCli(['once', 'quick', '-c', config, '--no-lock', '--log-format', 'json', '--instance-id', 'cli-2', '--json']);
     assert.equal(n.code, 0, n.stderr);
-    const warn = parseLines(n.stderr).find((l) => l.event === 'no-lock');
+    const warn = parseLogLines(n.stderr).find((l) => l.event === 'no-lock');
     assert.ok(warn && warn.level === 'warn' && /without the running lock/.test(warn.msg), n.stderr);
     const report = JSON.parse(n.stdout) as { locked: boolean; fence: number; outcome: string };
     assert.equal(report.locked, false);
@@ -252,7 +193,7 @@ describe('iamwatch once', () => {
     // --no-lock on the busy job overlaps the fleet run, on purpose.
     const o = await runCli(['once', 'busy', '-c', config, '--no-lock', '--log-format', 'json', '--instance-id', 'cli-3'], { timeoutMs: 15_000 });
     assert.equal(o.code, 0, o.stderr);
-    assert.ok(parseLines(o.stderr).some((l) => l.event === 'no-lock' && l.level === 'warn'));
+    assert.ok(parseLogLines(o.stderr).some((l) => l.event === 'no-lock' && l.level === 'warn'));
     holder.child.kill('SIGTERM');
     assert.equal((await holder.done).code, 0);
   });
@@ -267,7 +208,7 @@ describe('iamwatch once', () => {
     assert.match(String(report.error), /exited with status 7/);
     assert.equal(report.locked, true);
     // The command's stderr was streamed into the logs with the job name.
-    const streamed = parseLines(r.stderr).find((l) => l.msg === 'about to fail');
+    const streamed = parseLogLines(r.stderr).find((l) => l.msg === 'about to fail');
     assert.ok(streamed && streamed.job === 'fails' && streamed.stream === 'stderr', r.stderr);
     assert.equal(await admin.zCard(jobKeys(prefix, 'fails').running), 0, 'lock released after the failure');
   });
