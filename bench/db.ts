@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
-import { openDatabase, redactUrl } from '../src/db/connect.js';
+import { openDatabase, databaseLabel } from '../src/db/connect.js';
 import { disableInactiveUsers, purgePolicyAudit } from '../src/db/housekeeping.js';
 import { initSchema } from '../src/db/schema.js';
 import type { Logger } from '../src/observe/log-types.js';
@@ -113,7 +113,7 @@ export async function benchDatabase(): Promise<void> {
   const u = new URL(MYSQL_URL);
   u.pathname = `/${name}`;
   const db = await openDatabase(u.toString());
-  console.log(`database benchmark: ${redactUrl(u.toString())} (${version.v}), ${ROWS.toLocaleString('en-US')} rows, batch-size ${BATCH}`);
+  console.log(`database benchmark: ${databaseLabel(u.toString())} (${version.v}), ${ROWS.toLocaleString('en-US')} rows, batch-size ${BATCH}`);
   try {
     await initSchema(db);
     await createDigits(db);

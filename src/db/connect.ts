@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { IamwatchError, errorMessage } from '../errors.js';
 import type { Logger } from '../observe/log-types.js';
+import { redactUrl } from '../observe/redact.js';
 
 /** The database used when DATABASE_URL is unset; its schema is created on first use. */
 export const DEFAULT_DATABASE_URL = 'sqlite:./iamwatch.sqlite';
@@ -22,19 +23,9 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
 }
 
-/** `url` with its password replaced by `***`, for logs and error messages. */
-export function redactUrl(url: string | undefined): string {
-  if (url === undefined) return DEFAULT_DATABASE_URL;
-  if (url.startsWith('sqlite:')) return url;
-  try {
-    const u = new URL(url);
-    if (u.password === '') return url;
-    u.password = '***';
-    return u.toString();
-  } catch {
-    // Not a URL: hide anything that looks like user:password@.
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
-  }
+/** How the database is named in logs and messages: its URL with the password hidden. */
+export function databaseLabel(url: string | undefined): string {
+  return redactUrl(url || DEFAULT_DATABASE_URL);
 }
 
 /** A driver error as text; some (AggregateError from a refused connection) have no message. */

@@ -44,12 +44,12 @@ export class SkewMonitor {
       const server = await this.store.time();
       const after = this.clock.now();
       const skew = server - Math.round((before + after) / 2);
-      const wasOk = this.ok;
+      const wasRefusing = this.skewMs !== null && !this.ok;
       this.skewMs = skew;
       const fields = { event: 'clock-skew', skewMs: skew, maxSkewMs: this.maxSkewMs, roundTripMs: after - before };
       if (!this.ok) this.log.error(fields, `clock is ${skew} ms off the coordination store's; refusing to claim occurrences until it is within ${this.maxSkewMs} ms`);
       else if (Math.abs(skew) > WARN_MS) this.log.warn(fields, `clock is ${skew} ms off the coordination store's`);
-      else if (!wasOk) this.log.info(fields, 'clock skew back within bounds; claiming again');
+      else if (wasRefusing) this.log.info(fields, 'clock skew back within bounds; claiming again');
       else this.log.debug(fields, 'measured clock skew');
       return skew;
     } catch (err) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openDatabase, redactUrl } from '../../src/db/connect.js';
+import { databaseLabel, openDatabase } from '../../src/db/connect.js';
 import { deleteExpiredSecrets, disableInactiveUsers, purgePolicyAudit } from '../../src/db/housekeeping.js';
 import { checkSchema, initSchema } from '../../src/db/schema.js';
 import { IamwatchError } from '../../src/errors.js';
@@ -16,12 +16,12 @@ import { auditRow, BACKENDS, createMysqlDatabase, createOriginalDumpTables, days
 const live = (): AbortSignal => new AbortController().signal;
 const base = { dryRun: false, log: quietLogger(), batchSize: 3 };
 
-describe('openDatabase and redactUrl', () => {
-  test('redactUrl hides the password only', () => {
-    assert.equal(redactUrl('mysql://iam:s3cr%40t@db.internal:3306/iam'), 'mysql://iam:***@db.internal:3306/iam');
-    assert.equal(redactUrl('mysql://root@127.0.0.1:3306/iam'), 'mysql://root@127.0.0.1:3306/iam');
-    assert.equal(redactUrl('sqlite:./x.sqlite'), 'sqlite:./x.sqlite');
-    assert.equal(redactUrl(undefined), 'sqlite:./iamwatch.sqlite');
+describe('openDatabase and databaseLabel', () => {
+  test('databaseLabel hides the password only', () => {
+    assert.equal(databaseLabel('mysql://iam:s3cr%40t@db.internal:3306/iam'), 'mysql://iam:***@db.internal:3306/iam');
+    assert.equal(databaseLabel('mysql://root@127.0.0.1:3306/iam'), 'mysql://root@127.0.0.1:3306/iam');
+    assert.equal(databaseLabel('sqlite:./x.sqlite'), 'sqlite:./x.sqlite');
+    assert.equal(databaseLabel(undefined), 'sqlite:./iamwatch.sqlite');
   });
 
   test('an unreachable server is UNAVAILABLE, with the password hidden', async () => {

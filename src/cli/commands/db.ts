@@ -4,7 +4,7 @@
  * with the statement to add each missing index. Plain functions returning data, and renderers.
  */
 import { existsSync } from 'node:fs';
-import { openDatabase, redactUrl } from '../../db/connect.js';
+import { databaseLabel, openDatabase } from '../../db/connect.js';
 import type { DemoCounts, SchemaCheck } from '../../db/schema.js';
 import type { JobsFile } from '../../jobsfile/job.js';
 import { configPath, loadValidJobsFile } from '../load.js';
@@ -50,7 +50,7 @@ export async function dbInit(opts: DbOptions & { demo?: boolean; addIndexes?: bo
     const { initSchema } = await import('../../db/schema.js');
     const r = await initSchema(db, { demo: opts.demo ?? false, addIndexes: opts.addIndexes ?? false });
     return {
-      database: redactUrl(opts.databaseUrl),
+      database: databaseLabel(opts.databaseUrl),
       dialect: r.dialect,
       createdTables: r.createdTables,
       existingTables: r.existingTables,
@@ -68,7 +68,7 @@ export async function dbCheck(opts: DbOptions): Promise<DbCheckReport> {
   try {
     const { checkSchema } = await import('../../db/schema.js');
     const c = await checkSchema(db);
-    return { database: redactUrl(opts.databaseUrl), dialect: c.dialect, ok: c.ok, tables: c.tables, problems: c.problems };
+    return { database: databaseLabel(opts.databaseUrl), dialect: c.dialect, ok: c.ok, tables: c.tables, problems: c.problems };
   } finally {
     await db.destroy();
   }

@@ -7,6 +7,7 @@
  * go to its tail, and `q` / Ctrl-C act as SIGINT. Observers (history, heartbeats, metrics and
  * health, webhooks) are attached as event sinks and flushed before Redis is closed.
  */
+import { databaseLabel } from '../../db/connect.js';
 import { hasErrors } from '../../jobsfile/job.js';
 import { LogSink } from '../../observe/log-sink.js';
 import type { LogTail } from '../../observe/log-tail.js';
@@ -122,7 +123,7 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
         fleet: observers.fleet,
         redisLabel: settings.redisUrl ? redactUrl(settings.redisUrl) : null,
         db,
-        dbLabel: db ? redactUrl(settings.databaseUrl ?? 'sqlite:./iamwatch.sqlite') : undefined,
+        dbLabel: db ? databaseLabel(settings.databaseUrl) : undefined,
       });
       feed.start();
       const f = feed;
