@@ -53,10 +53,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000, context: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${context() ? `\n${context()}` : ''}`);
     await sleep(100);
   }
 }
@@ -227,7 +227,13 @@ test('the dashboard runs under a pseudo-terminal and shuts down on q', async () 
   child.stderr.on('data', (d: Buffer) => (screen += plain(d)));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
-    await waitFor('a dashboard frame with a finished run', () => /pty-job[^\n]*running here|pty-job[^\n]*ok \d+ms/.test(screen) && screen.includes('OK/FAIL') && screen.includes('instance tty-1'));
+    // A loaded machine (CI running beside other work) can take a while to start node under script(1).
+    await waitFor(
+      'a dashboard frame with a finished run',
+      () => /pty-job[^\n]*running here|pty-job[^\n]*ok \d+ms/.test(screen) && screen.includes('OK/FAIL') && screen.includes('instance tty-1'),
+      30_000,
+      () => `screen so far (last 2000 characters):\n${screen.slice(-2000)}`,
+    );
     assert.match(screen, /hourly[^\n]*rate[^\n]*@every 1h/);
     assert.ok(screen.includes('q or Ctrl-C'));
     assert.ok(!/^\{"level"/m.test(screen), 'log lines go to the dashboard, not raw to the terminal');

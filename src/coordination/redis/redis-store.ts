@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim } from '../store.js';
 import type { RedisConnection } from './client.js';
 import { jobKeys } from './keys.js';
-import { SCRIPTS, type Script } from './scripts.js';
+import { evalScript, SCRIPTS, type Script } from './scripts.js';
 
 type Reply = Array<string | number>;
 
@@ -36,14 +36,8 @@ export class RedisStore implements CoordinationStore {
     readonly prefix: string,
   ) {}
 
-  async #eval(script: Script, keys: string[], args: Array<string | number>): Promise<unknown> {
-    const rest = [String(script.numKeys), ...keys, ...args.map(String)];
-    try {
-      return await this.connection.send(['EVALSHA', script.sha, ...rest], keys[0]!);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return this.connection.send(['EVAL', script.source, ...rest], keys[0]!);
-    }
+  #eval(script: Script, keys: string[], args: Array<string | number>): Promise<unknown> {
+    return evalScript(this.connection, script, keys, args);
   }
 
   #claimKeys(job: string): string[] {

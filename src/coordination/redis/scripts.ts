@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { RedisConnection } from './client.js';
 
 export interface Script {
   name: string;
@@ -22,4 +23,16 @@ export const SCRIPTS = {
   claim: load('claim-4.lua'),
   renew: load('renew-1.lua'),
   release: load('release-3.lua'),
+  historyAppend: load('history-append-1.lua'),
 } as const;
+
+/** Runs a script: one round trip, two when the server has to be sent the source. */
+export async function evalScript(connection: RedisConnection, script: Script, keys: string[], args: Array<string | number>): Promise<unknown> {
+  const rest = [String(script.numKeys), ...keys, ...args.map(String)];
+  try {
+    return await connection.send(['EVALSHA', script.sha, ...rest], keys[0]!);
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return connection.send(['EVAL', script.source, ...rest], keys[0]!);
+  }
+}

@@ -1,11 +1,12 @@
 /**
- * Run history and heartbeats in Redis. Per job a LIST of JSON records, newest first: LPUSH, then
- * LTRIM to the count limit, PEXPIRE to the age limit (an idle job's list disappears), and when the
- * oldest entry is past the age limit the tail is cut. Heartbeats: a STRING per instance with a
+ * Run history and heartbeats in Redis. Per job a LIST of JSON records, newest first, appended by
+ * lua/history-append-1.lua in one round trip: LPUSH, LTRIM to the count limit, PEXPIRE to the age
+ * limit (an idle job's list disappears), and records past the age limit popped from the tail. Heartbeats: a STRING per instance with a
  * PX expiry plus a ZSET of instance ids by last beat. Only single-key commands: Cluster-safe.
  */
 import type { RedisConnection } from '../../coordination/redis/client.js';
 import { historyJobsKey, instanceKeys, jobKeys } from '../../coordination/redis/keys.js';
+import { evalScript, SCRIPTS } from '../../coordination/redis/scripts.js';
 import { redactUrl } from '../redact.js';
 import { parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../run-record.js';
 import type { FleetStore, Retention } from './fleet-store.js';
@@ -29,19 +30,11 @@ export class RedisFleet implements FleetStore {
   async append(record: RunRecord): Promise<void> {
     const key = jobKeys(this.prefix, record.job).history;
     const jobs = historyJobsKey(this.prefix);
+    // Sent together: one round trip. The jobs set is in another slot, so it is not in the script.
     await Promise.all([
-      this.redis.send(['LPUSH', key, JSON.stringify(record)], key),
-      this.redis.send(['LTRIM', key, '0', String(this.retention.limit - 1)], key),
-      this.redis.send(['PEXPIRE', key, String(this.retention.maxAgeMs)], key),
+      evalScript(this.redis, SCRIPTS.historyAppend, [key], [JSON.stringify(record), this.retention.limit, this.retention.maxAgeMs, this.now()]),
       this.redis.send(['SADD', jobs, record.job], jobs),
     ]);
-    const oldest = parseRecord(await this.redis.send(['LINDEX', key, '-1'], key));
-    const cutoff = this.now() - this.retention.maxAgeMs;
-    if (oldest && oldest.at < cutoff) {
-      const all = asStrings(await this.redis.send(['LRANGE', key, '0', '-1'], key)).map(parseRecord);
-      const keep = all.findIndex((r) => r !== null && r.at < cutoff);
-      if (keep >= 0) await this.redis.send(['LTRIM', key, '0', String(keep - 1)], key);
-    }
   }
 
   async history(job: string, limit: number): Promise<RunRecord[]> {
