@@ -1,5 +1,6 @@
 /** A real `iamwatch run` process whose JSON log lines are parsed as they arrive. */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import { startCli, type CliResult } from './cli.js';
 import { sleep } from './redis.js';
@@ -77,4 +78,29 @@ export function startInstance(id: string, config: string): Instance {
       }
     },
   };
+}
+
+/** One line of the run log that `recordCommand` appends to. */
+export interface RunLine {
+  job: string;
+  occurrence: string;
+  instance: string;
+  start: number;
+  end: number;
+  fence: number;
+}
+
+/** An exec `command=` option that appends `job occurrence instance start end fence` to $OUT. */
+export const recordCommand = (sleepSeconds: number): string =>
+  `command='s=$(date +%s%3N); ${sleepSeconds > 0 ? `sleep ${sleepSeconds}; ` : ''}echo "$IAMWATCH_JOB $IAMWATCH_OCCURRENCE $IAMWATCH_INSTANCE $s $(date +%s%3N) $IAMWATCH_FENCE" >> "$OUT"'`;
+
+export async function readRuns(file: string): Promise<RunLine[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [job, occurrence, instance, start, end, fence] = l.split(' ');
+      return { job: job!, occurrence: occurrence!, instance: instance!, start: Number(start), end: Number(end), fence: Number(fence) };
+    });
 }

@@ -10,32 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jobKeys } from '../../src/coordination/redis/keys.js';
-import { startInstance, type Instance, type LogLine } from '../helpers/instance.js';
+import { startInstance, type Instance, type LogLine, readRuns, recordCommand } from '../helpers/instance.js';
 import { openClient, sleep, startRedisServer, uniquePrefix, type PrivateRedis, type TestRedisClient } from '../helpers/redis.js';
-
-interface RunLine {
-  job: string;
-  occurrence: string;
-  instance: string;
-  start: number;
-  end: number;
-  fence: number;
-}
-
-/** The exec command every job runs: appends `job occurrence instance start end fence` to $OUT. */
-const record = (sleepSeconds: number): string =>
-  `command='s=$(date +%s%3N); ${sleepSeconds > 0 ? `sleep ${sleepSeconds}; ` : ''}echo "$IAMWATCH_JOB $IAMWATCH_OCCURRENCE $IAMWATCH_INSTANCE $s $(date +%s%3N) $IAMWATCH_FENCE" >> "$OUT"'`;
-
-async function readRuns(file: string): Promise<RunLine[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [job, occurrence, instance, start, end, fence] = l.split(' ');
-      return { job: job!, occurrence: occurrence!, instance: instance!, start: Number(start), end: Number(end), fence: Number(fence) };
-    });
-}
 
 /** The process exists and is not a zombie (an exited child its new parent has yet to reap). */
 function alive(pid: number): boolean {
@@ -119,9 +95,9 @@ describe('three iamwatch run processes, one SIGKILLed mid-run', () => {
     const LOCK_TTL = 3_000;
     const INTERVAL = 500;
     const config = await writeConfig('fleet.conf', prefix, out, [
-      `* * * * * *   cron      exec  name=tick ${record(0)}`,
-      `@every 1s     rate      exec  name=rate ${record(0.6)}`,
-      `@every 500ms  interval  exec  name=iv lock-ttl=3s kill-grace=1s ${record(0.8)}`,
+      `* * * * * *   cron      exec  name=tick ${recordCommand(0)}`,
+      `@every 1s     rate      exec  name=rate ${recordCommand(0.6)}`,
+      `@every 500ms  interval  exec  name=iv lock-ttl=3s kill-grace=1s ${recordCommand(0.8)}`,
     ], ['SHUTDOWN_TIMEOUT=10s']);
 
     const fleet = ['a', 'b', 'c'].map((id) => startInstance(id, config));
@@ -214,7 +190,7 @@ describe('shutdown', () => {
   test('SIGTERM during a long exec job waits for it, releases its lock, exits 0', async () => {
     const prefix = uniquePrefix();
     const out = path.join(dir, 'drain.log');
-    const config = await writeConfig('drain.conf', prefix, out, [`@every 1h  interval  exec  name=long lock-ttl=3s ${record(2)}`], ['SHUTDOWN_TIMEOUT=20s']);
+    const config = await writeConfig('drain.conf', prefix, out, [`@every 1h  interval  exec  name=long lock-ttl=3s ${recordCommand(2)}`], ['SHUTDOWN_TIMEOUT=20s']);
     const inst = startInstance('drainer', config);
     started.push(inst);
     await inst.waitFor((l) => l.event === 'run-started' && l.job === 'long', 15_000, 'run-started');

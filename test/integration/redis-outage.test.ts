@@ -9,38 +9,15 @@
  * grow while the state survives and restart from 1 after it was lost.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jobKeys } from '../../src/coordination/redis/keys.js';
 import { CLAIM_AHEAD_MS } from '../../src/scheduler/scheduler.js';
 import { runCli } from '../helpers/cli.js';
-import { parseLogLines, startInstance, type Instance } from '../helpers/instance.js';
+import { parseLogLines, startInstance, type Instance, readRuns, recordCommand } from '../helpers/instance.js';
 import { openClient, sleep, startRedisServer, uniquePrefix, type PrivateRedis, type TestRedisClient } from '../helpers/redis.js';
-
-const record = (sleepSeconds: number): string =>
-  `command='s=$(date +%s%3N); ${sleepSeconds > 0 ? `sleep ${sleepSeconds}; ` : ''}echo "$IAMWATCH_JOB $IAMWATCH_OCCURRENCE $IAMWATCH_INSTANCE $s $(date +%s%3N) $IAMWATCH_FENCE" >> "$OUT"'`;
-
-interface RunLine {
-  job: string;
-  occurrence: string;
-  instance: string;
-  start: number;
-  end: number;
-  fence: number;
-}
-
-async function readRuns(file: string): Promise<RunLine[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [job, occurrence, instance, start, end, fence] = l.split(' ');
-      return { job: job!, occurrence: occurrence!, instance: instance!, start: Number(start), end: Number(end), fence: Number(fence) };
-    });
-}
 
 let redis: PrivateRedis;
 let dir: string;
@@ -67,7 +44,7 @@ describe('Redis stopped for ~3 s mid-run, then restarted empty on the same port'
   test('no crash, skips logged as redis-unavailable at warn or above, no duplicate, resumes', async () => {
     const prefix = uniquePrefix();
     const out = path.join(dir, 'outage-runs.log');
-    const config = await writeConfig('outage.conf', prefix, out, [`* * * * * *  cron  exec  name=tick ${record(0)}`, `@every 500ms  interval  exec  name=iv lock-ttl=3s ${record(0.2)}`]);
+    const config = await writeConfig('outage.conf', prefix, out, [`* * * * * *  cron  exec  name=tick ${recordCommand(0)}`, `@every 500ms  interval  exec  name=iv lock-ttl=3s ${recordCommand(0.2)}`]);
     const fleet = ['p', 'q'].map((id) => startInstance(id, config));
     started.push(...fleet);
     await Promise.all(fleet.map((i) => i.waitFor((l) => l.event === 'started', 15_000, 'started line')));
@@ -163,8 +140,8 @@ describe('iamwatch once', () => {
     if (!redis.running) await redis.restart();
     admin = await openClient(redis.url);
     config = await writeConfig('once.conf', prefix, out(), [
-      `@every 1h  interval  exec  name=busy lock-ttl=3s ${record(4)}`,
-      `@every 1h  interval  exec  name=quick ${record(0)}`,
+      `@every 1h  interval  exec  name=busy lock-ttl=3s ${recordCommand(4)}`,
+      `@every 1h  interval  exec  name=quick ${recordCommand(0)}`,
       '@every 1h  interval  exec  name=fails command=\'echo about to fail >&2; exit 7\'',
     ]);
   });
