@@ -218,7 +218,10 @@ test('the dashboard runs under a pseudo-terminal and shuts down on q', async () 
   const file = path.join(sub, 'watchers.conf');
   await writeFile(file, '* * * * * * cron exec name=pty-job command="echo tick"\n@every 1h rate exec name=hourly command="true"\n');
   const cmd = `stty cols 160 rows 30; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run -c ${JSON.stringify(file)} --instance-id tty-1`;
-  const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: cleanEnv({ TERM: 'xterm-256color' }), stdio: ['pipe', 'pipe', 'pipe'] });
+  // A person's terminal, not a CI job: ink renders only the final frame when it thinks it runs in CI.
+  const env = cleanEnv({ TERM: 'xterm-256color', CI: undefined, CONTINUOUS_INTEGRATION: undefined });
+  for (const key of Object.keys(env)) if (key.startsWith('CI_')) delete env[key];
+  const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let screen = '';
   // Colours and cursor movement stripped: what the terminal shows, frame after frame.
   // eslint-disable-next-line no-control-regex

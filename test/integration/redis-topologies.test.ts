@@ -15,11 +15,14 @@ import { freePort, ping, sleep, uniquePrefix } from '../helpers/redis.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'iamwatch-topo-'));
 const children: ChildProcess[] = [];
 
-async function spawnRedis(args: string[], port: number, binary = 'redis-server'): Promise<void> {
-  const child = spawn(binary, [...args, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+async function spawnRedis(args: string[], port: number): Promise<void> {
+  const child = spawn('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   children.push(child);
   for (let i = 0; i < 100 && !(await ping(port)); i++) await sleep(50);
-  assert.ok(await ping(port), `${binary} on ${port} did not start`);
+  assert.ok(await ping(port), `redis-server on ${port} did not start:\n${output.slice(-2000)}`);
 }
 
 const holder = { instance: 'topo', occurrence: 1, startedAt: 1 };
@@ -77,7 +80,9 @@ describe('Redis URLs', { timeout: 60_000 }, () => {
       for (let i = 0; i < 3; i++) {
         const port = await freePort();
         ports.push(port);
-        await spawnRedis(['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'], port);
+        // The bus port would default to port + 10000, which may be taken: pick a free one too.
+        const busPort = await freePort();
+        await spawnRedis(['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'], port);
       }
       const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
       assert.equal(create.status, 0, create.stderr + create.stdout);
