@@ -26,7 +26,8 @@ export type ClaimResult =
   | { kind: 'running'; holder: Holder | null };
 
 export type IntervalClaimResult =
-  | { kind: 'won'; fence: number; token: string; generation: number }
+  /** `due`: when the run became due (the previous run's end plus the interval, on the store's clock). */
+  | { kind: 'won'; fence: number; token: string; generation: number; due: number }
   /** The previous run ended less than the interval ago: try again in `ms`. */
   | { kind: 'wait'; ms: number }
   /** A run is in progress; its lock expires in `ms` unless renewed. */

@@ -7,34 +7,42 @@ import type { RunResult } from '../watchers/define-watcher.js';
 
 export type Outcome = 'ok' | 'failed' | 'timeout' | 'lock-lost' | 'aborted';
 
-export type SkipReason = 'overlap' | 'redis-unavailable' | 'clock-skew' | 'late' | 'shutting-down';
+export type SkipReason = 'overlap' | 'redis-unavailable' | 'clock-skew' | 'late';
+
+/** Where an event happened: every event names its job, occurrence and instance. */
+interface At {
+  job: string;
+  mode: Mode;
+  /** Occurrence id: nominal ms for cron and rate, generation for interval. */
+  occurrence: number;
+  nominal: number;
+  instance: string;
+}
+
+/** How a run went: what `once` prints and history records. */
+export interface RunSummary {
+  job: string;
+  occurrence: number;
+  nominal: number;
+  fence: number;
+  attempts: number;
+  outcome: Outcome;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  result?: RunResult;
+  error?: string;
+}
 
 export type RunEvent =
-  | { event: 'run-started'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string; fence: number; attempt: number; latenessMs: number; manual: boolean }
-  | { event: 'run-retry'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string; fence: number; attempt: number; error: string; delayMs: number }
-  | {
-      event: 'run-finished';
-      job: string;
-      mode: Mode;
-      occurrence: number;
-      nominal: number;
-      instance: string;
-      fence: number;
-      attempts: number;
-      outcome: Outcome;
-      startedAt: number;
-      endedAt: number;
-      durationMs: number;
-      latenessMs: number;
-      result?: RunResult;
-      error?: string;
-      manual: boolean;
-    }
-  | { event: 'occurrence-skipped'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string; reason: SkipReason; holder?: string; detail?: string }
+  | ({ event: 'run-started'; fence: number; attempt: number; latenessMs: number; manual: boolean } & At)
+  | ({ event: 'run-retry'; fence: number; attempt: number; error: string; delayMs: number } & At)
+  | ({ event: 'run-finished'; latenessMs: number; manual: boolean } & At & RunSummary)
+  | ({ event: 'occurrence-skipped'; reason: SkipReason; holder?: string; detail?: string } & At)
   /** A running lock's renewal: `held` false means the lock was found gone. */
-  | { event: 'lock-renewed'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string; fence: number; held: boolean }
+  | ({ event: 'lock-renewed'; fence: number; held: boolean } & At)
   /** Claimed by another run: normal in a fleet, logged at debug level. */
-  | { event: 'occurrence-taken'; job: string; mode: Mode; occurrence: number; nominal: number; instance: string };
+  | ({ event: 'occurrence-taken' } & At);
 
 export interface EventSink {
   emit(event: RunEvent): void;

@@ -10,7 +10,7 @@ import type { JobSpec } from '../jobsfile/job.js';
 import type { Logger } from '../observe/log-types.js';
 import type { RunResult, Watcher, WatcherContext } from '../watchers/define-watcher.js';
 import type { Clock } from './clock.js';
-import { occurrenceLabel, type EventSink, type Outcome } from './events.js';
+import { occurrenceLabel, type EventSink, type Outcome, type RunSummary } from './events.js';
 import type { Renewer } from './renewer.js';
 import type { RunControl } from './run-control.js';
 import { abortKind, RunAborted, withRenewal, withRetries, withTimeout, type RunFn } from './run-wrappers.js';
@@ -44,19 +44,8 @@ export interface ExecuteParams {
   dryRun?: boolean;
 }
 
-export interface RunReport {
-  job: string;
+export interface RunReport extends RunSummary {
   watcher: string;
-  occurrence: number;
-  nominal: number;
-  fence: number;
-  attempts: number;
-  outcome: Outcome;
-  startedAt: number;
-  endedAt: number;
-  durationMs: number;
-  result?: RunResult;
-  error?: string;
 }
 
 /** The context a watcher's run sees. A class, so the getters live on the prototype: cheap to create. */
@@ -172,6 +161,7 @@ export async function executeRun(p: ExecuteParams): Promise<RunReport> {
     ...(result ? { result } : {}),
     ...(error ? { error } : {}),
   };
-  p.events.emit({ event: 'run-finished', ...base, attempts: report.attempts, outcome, startedAt, endedAt, durationMs: report.durationMs, latenessMs, result, error, manual: p.manual });
+  const { watcher: _watcher, ...summary } = report;
+  p.events.emit({ event: 'run-finished', ...base, ...summary, latenessMs, manual: p.manual });
   return report;
 }

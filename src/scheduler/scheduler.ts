@@ -254,7 +254,7 @@ export class Scheduler {
       case 'running':
         return this.#planInterval(job, clock.now() + Math.max(50, Math.min(res.ms, poll)));
       case 'won':
-        await this.#execute(job, res.generation, clock.now(), { token: res.token, fence: res.fence }, true);
+        await this.#execute(job, res.generation, res.due, { token: res.token, fence: res.fence }, true);
         if (!this.#stopping) this.#planInterval(job, clock.now() + everyMs);
     }
   }

@@ -194,6 +194,8 @@ for (const impl of impls) {
       assert.equal(a.kind, 'won');
       if (a.kind !== 'won') return;
       assert.equal(a.generation, 1);
+      const first = await store.time();
+      assert.ok(Math.abs(a.due - first) < 1_000, `a first run is due when claimed: due ${a.due}, now ${first}`);
       const busy = await store.claimInterval({ job, holder: holder('b'), ttlMs: TTL, intervalMs });
       assert.equal(busy.kind, 'running');
       if (busy.kind === 'running') {
@@ -201,6 +203,7 @@ for (const impl of impls) {
         assert.ok(busy.ms > TTL - 2_000 && busy.ms <= TTL, `ms until the lock expires: ${busy.ms}`);
       }
       await store.release(job, a.token, true);
+      const endedAt = await store.time();
       const wait = await store.claimInterval({ job, holder: holder('b'), ttlMs: TTL, intervalMs });
       assert.equal(wait.kind, 'wait');
       if (wait.kind === 'wait') assert.ok(wait.ms > intervalMs - 200 && wait.ms <= intervalMs, `wait ${wait.ms}`);
@@ -210,6 +213,8 @@ for (const impl of impls) {
       if (b.kind === 'won') {
         assert.equal(b.generation, 2);
         assert.ok(b.fence > a.fence);
+        // Due the interval after the previous end, on the store's clock: every instance agrees.
+        assert.ok(b.due >= endedAt - 50 + intervalMs && b.due <= endedAt + intervalMs + 50, `due ${b.due - endedAt} ms after the end`);
         // A release without `ended` (not an interval run) records no end: the next generation isn't due.
         await store.release(job, b.token, false);
       }

@@ -68,12 +68,10 @@ export class LocalStore implements CoordinationStore {
   async claimInterval(req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }): Promise<IntervalClaimResult> {
     const s = this.#job(req.job);
     if (s.running.size > 0) return { kind: 'running', ...this.#firstRunning(s) };
-    if (s.endedAt !== null) {
-      const due = s.endedAt + req.intervalMs;
-      if (due > this.now()) return { kind: 'wait', ms: due - this.now() };
-    }
+    const due = s.endedAt === null ? this.now() : s.endedAt + req.intervalMs;
+    if (due > this.now()) return { kind: 'wait', ms: due - this.now() };
     const lock = this.#lock(s, req.holder, req.ttlMs);
-    return { kind: 'won', ...lock, generation: ++s.gen };
+    return { kind: 'won', ...lock, generation: ++s.gen, due };
   }
 
   async acquire(req: { job: string; holder: Holder; ttlMs: number }): Promise<AcquireResult> {

@@ -62,7 +62,7 @@ export class RedisStore implements CoordinationStore {
     const token = randomUUID();
     const r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), ['interval', token, req.ttlMs, JSON.stringify(req.holder), req.intervalMs, '0', 0])) as Reply;
     switch (r[0]) {
-      case 'won': return { kind: 'won', fence: Number(r[1]), generation: Number(r[2]), token };
+      case 'won': return { kind: 'won', fence: Number(r[1]), generation: Number(r[2]), due: Number(r[3]), token };
       case 'wait': return { kind: 'wait', ms: Number(r[1]) };
       default: return { kind: 'running', holder: parseHolder(r[1]), ms: Number(r[2]) };
     }

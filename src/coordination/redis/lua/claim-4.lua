@@ -11,7 +11,8 @@ ARGV[4] holder   holder JSON
 ARGV[5] occurrence id (mode occurrence) | interval ms (mode interval) | unused
 ARGV[6] '1' to skip when a run is in progress (mode occurrence, overlap=skip)
 ARGV[7] claim window, ms (mode occurrence)
-Returns {'won', fence[, gen]} | {'taken'} | {'late'} | {'running', holderJSON, msLeft} | {'wait', ms}
+Returns {'won', fence[, gen, due]} | {'taken'} | {'late'} | {'running', holderJSON, msLeft} | {'wait', ms}
+(due: when the interval run became due, the previous end plus the interval; now for a first run)
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -33,6 +34,8 @@ if #dead > 0 then
     redis.call('HSET', KEYS[2], 'endedGen', gen, 'endedAt', lastDeadline)
   end
 end
+
+local due = now
 
 local function runningReply()
   local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
@@ -58,7 +61,7 @@ elseif mode == 'interval' then
   if redis.call('ZCARD', KEYS[3]) > 0 then return runningReply() end
   local endedAt = redis.call('HGET', KEYS[2], 'endedAt')
   if endedAt then
-    local due = tonumber(endedAt) + tonumber(ARGV[5])
+    due = tonumber(endedAt) + tonumber(ARGV[5])
     if due > now then return {'wait', due - now} end
   end
 else -- manual
@@ -69,6 +72,6 @@ local fence = redis.call('HINCRBY', KEYS[2], 'fence', 1)
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
 if mode == 'interval' then
-  return {'won', fence, redis.call('HINCRBY', KEYS[2], 'gen', 1)}
+  return {'won', fence, redis.call('HINCRBY', KEYS[2], 'gen', 1), due}
 end
 return {'won', fence}
