@@ -1,7 +1,9 @@
-/** Run events as log lines: the level says how much an operator should care. */
+/**
+ * Run events as log lines: the level says how much an operator should care. Secrets are redacted
+ * by the logger itself (logger.ts), for every line, so nothing here redacts again.
+ */
 import { occurrenceLabel, type EventSink, type RunEvent } from '../scheduler/events.js';
 import type { Logger } from './log-types.js';
-import { redactText } from './redact.js';
 
 export class LogSink implements EventSink {
   constructor(private readonly log: Logger) {}
@@ -13,18 +15,18 @@ export class LogSink implements EventSink {
       case 'run-started':
         return this.log.info({ ...common, fence: e.fence, attempt: e.attempt, latenessMs: e.latenessMs, manual: e.manual || undefined }, e.attempt > 1 ? `retry ${e.attempt - 1} started` : 'run started');
       case 'run-retry':
-        return this.log.warn({ ...common, fence: e.fence, attempt: e.attempt, err: redactText(e.error), delayMs: e.delayMs }, `attempt ${e.attempt} failed; retrying in ${e.delayMs} ms`);
+        return this.log.warn({ ...common, fence: e.fence, attempt: e.attempt, err: e.error, delayMs: e.delayMs }, `attempt ${e.attempt} failed; retrying in ${e.delayMs} ms`);
       case 'run-finished': {
-        const fields = { ...common, fence: e.fence, outcome: e.outcome, attempts: e.attempts, durationMs: e.durationMs, result: e.result, err: e.error && redactText(e.error) };
-        const summary = e.result?.summary ? `: ${e.result.summary}` : e.error ? `: ${redactText(e.error)}` : '';
+        const fields = { ...common, fence: e.fence, outcome: e.outcome, attempts: e.attempts, durationMs: e.durationMs, result: e.result, err: e.error };
+        const summary = e.result?.summary ? `: ${e.result.summary}` : e.error ? `: ${e.error}` : '';
         if (e.outcome === 'ok') return this.log.info(fields, `run ok in ${e.durationMs} ms${summary}`);
         if (e.outcome === 'aborted') return this.log.warn(fields, `run aborted by shutdown after ${e.durationMs} ms`);
         return this.log.error(fields, `run ${e.outcome} after ${e.durationMs} ms${summary}`);
       }
       case 'occurrence-skipped': {
-        const fields = { ...common, event: 'skipped', reason: e.reason, holder: e.holder, detail: e.detail && redactText(e.detail) };
+        const fields = { ...common, event: 'skipped', reason: e.reason, holder: e.holder, detail: e.detail };
         if (e.reason === 'overlap') return this.log.info(fields, `skipped: still running${e.holder ? ` on ${e.holder}` : ''} (overlap=skip)`);
-        return this.log.warn(fields, `skipped: ${e.reason}${e.detail ? ` (${redactText(e.detail)})` : ''}`);
+        return this.log.warn(fields, `skipped: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`);
       }
       case 'lock-renewed':
         return this.log.debug({ ...common, fence: e.fence, held: e.held }, e.held ? 'running lock renewed' : 'running lock found gone');

@@ -8,7 +8,6 @@
  * health, webhooks) are attached as event sinks and flushed before Redis is closed.
  */
 import { databaseLabel } from '../../db/connect.js';
-import { hasErrors } from '../../jobsfile/job.js';
 import { LogSink } from '../../observe/log-sink.js';
 import type { LogTail } from '../../observe/log-tail.js';
 import type { Observers } from '../../observe/observers.js';
@@ -81,9 +80,7 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
   let scheduler: Scheduler | undefined;
   let ok = false;
   try {
-    const { jobsFile, registry } = await loadValidJobsFile({ config: opts.config, plugins: opts.plugin }, (jf) => {
-      if (hasErrors(jf.diagnostics) || jf.diagnostics.length > 0) printDiagnostics(jf.diagnostics);
-    });
+    const { jobsFile, registry } = await loadValidJobsFile({ config: opts.config, plugins: opts.plugin }, (jf) => printDiagnostics(jf.diagnostics));
     const { settings, jobs } = jobsFile;
     const instance = opts.instanceId ?? defaultInstanceId();
     const tui = wantsDashboard(opts);
