@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Cron } from 'croner';
 import { connectRedis, type RedisConnection } from '../src/coordination/redis/client.js';
 import { RedisStore } from '../src/coordination/redis/redis-store.js';
-import { LocalStore } from '../src/coordination/local/local-store.js';
+import { SqliteStore } from '../src/coordination/embedded/sqlite-store.js';
 import type { CoordinationStore } from '../src/coordination/store.js';
 import { parseJobsFile } from '../src/jobsfile/parse.js';
 import type { Logger } from '../src/observe/log-types.js';
@@ -80,7 +80,7 @@ async function latenessIamwatch(storeKind: 'local' | 'redis'): Promise<Stats> {
     connection = connectRedis(REDIS_URL, { onError: () => {} });
     await connection.ready(5000);
     store = new RedisStore(connection, `bench-${process.pid}-${Date.now()}`);
-  } else store = new LocalStore();
+  } else store = SqliteStore.open(':memory:');
   return measure(SECONDS, async (record) => {
     noop.run = async (ctx) => record(Date.now() - ctx.occurrence.getTime());
     const scheduler = new Scheduler({ jobs: list, registry, store, clock: systemClock, log: silent, events: new EventBus(), instance: 'bench', maxClockSkewMs: 5000 });
@@ -102,7 +102,7 @@ async function latenessCroner(): Promise<Stats> {
 
 async function idle(): Promise<{ jobs: number; rssMb: number; heapMb: number }> {
   const { jobs: list, registry } = jobs(10_000, '0 0 1 1 *');
-  const scheduler = new Scheduler({ jobs: list, registry, store: new LocalStore(), clock: systemClock, log: silent, events: new EventBus(), instance: 'bench', maxClockSkewMs: 5000 });
+  const scheduler = new Scheduler({ jobs: list, registry, store: SqliteStore.open(':memory:'), clock: systemClock, log: silent, events: new EventBus(), instance: 'bench', maxClockSkewMs: 5000 });
   await scheduler.start();
   await new Promise((r) => setTimeout(r, 2000));
   (globalThis as { gc?: () => void }).gc?.();

@@ -26,8 +26,47 @@ export function isIamwatchError(err: unknown): err is IamwatchError {
   return err instanceof IamwatchError;
 }
 
-/** A message for logs from anything thrown. */
+/**
+ * A message for logs from anything thrown, never itself throwing: watcher code may throw `null`,
+ * `Object.create(null)`, an object whose `toString` or `message` getter throws, or a revoked proxy.
+ */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  try {
+    if (err instanceof Error) return typeof err.message === 'string' && err.message !== '' ? err.message : String(err.name || 'Error');
+    if (typeof err === 'string') return err;
+    if (err === null || typeof err !== 'object') return String(err);
+    const message = (err as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+    const text = String(err);
+    return text === '[object Object]' ? safeJson(err) : text;
+  } catch {
+    return fallbackDescription(err);
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined ? fallbackDescription(value) : json.length > 500 ? `${json.slice(0, 500)}…` : json;
+  } catch {
+    return fallbackDescription(value);
+  }
+}
+
+function fallbackDescription(value: unknown): string {
+  try {
+    return `a thrown value that cannot be printed (${Object.prototype.toString.call(value)})`;
+  } catch {
+    return 'a thrown value that cannot be printed';
+  }
+}
+
+/** The stack of anything thrown when it has one, else its message; never throws. */
+export function errorStack(err: unknown): string {
+  try {
+    if (err instanceof Error && typeof err.stack === 'string') return err.stack;
+  } catch {
+    // a throwing `stack` getter
+  }
+  return errorMessage(err);
 }

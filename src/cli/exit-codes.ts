@@ -12,9 +12,15 @@ export const EXIT = {
   UNAVAILABLE: 4,
   /** A bug: an unexpected error. */
   INTERNAL: 70,
+  /** A second SIGHUP / SIGINT / SIGTERM cut the drain short: 128 + the signal number. */
+  SIGHUP: 129,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;
+
+export function signalExit(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? EXIT.SIGINT : signal === 'SIGHUP' ? EXIT.SIGHUP : EXIT.SIGTERM;
+}
 
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {

@@ -5,9 +5,11 @@
  * and `next` never load Redis, knex or ink.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { IamwatchError, isIamwatchError } from '../errors.js';
-import { EXIT, exitCodeFor } from './exit-codes.js';
-import { colors, err, errColors, json, out, printDiagnostics, table } from './output.js';
+import { errorStack, IamwatchError, isIamwatchError } from '../errors.js';
+import { checkAddr } from '../jobsfile/settings.js';
+import { interactiveTerminal } from './terminal.js';
+import { EXIT, exitCodeFor, signalExit } from './exit-codes.js';
+import { colors, err, errColors, flushOutput, ignoreClosedPipes, json, out, printDiagnostics, table } from './output.js';
 
 const VERSION = '0.1.0';
 
@@ -21,6 +23,20 @@ function positiveInt(name: string, max: number) {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const configOption = (): Option => new Option('-c, --config <file>', 'jobs file (default: $IAMWATCH_CONFIG or ./watchers.conf)');
 const pluginOption = (): Option => new Option('--plugin <path>', 'load a watcher plugin module (repeatable)').argParser(collect);
+const trustOption = (): Option => new Option('--allow-writable-config', 'load a jobs file or plugin that other users can write (refused by default)');
+
+/** host:port, checked like METRICS_ADDR. */
+function address(text: string): string {
+  const problem = checkAddr(text);
+  if (problem) throw new InvalidArgumentError(problem);
+  return text;
+}
+
+/** Instance ids appear in Redis keys, file names and log lines: printable, no spaces. */
+function instanceId(text: string): string {
+  if (!/^[A-Za-z0-9_.:@-]{1,200}$/.test(text)) throw new InvalidArgumentError('use 1 to 200 letters, digits and _ . : @ -');
+  return text;
+}
 
 export interface Exit {
   code: number;
@@ -39,6 +55,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .description('check a jobs file; print every problem as FILE:LINE:COL and exit 1 if any is an error')
     .addOption(configOption())
     .addOption(pluginOption())
+    .addOption(trustOption())
     .option('--json', 'print the report as JSON')
     .action(async (o: { config?: string; plugin?: string[]; json?: boolean }) => {
       const { validate, summary } = await import('./commands/validate.js');
@@ -57,6 +74,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .argument('[job...]', 'only these jobs')
     .addOption(configOption())
     .addOption(pluginOption())
+    .addOption(trustOption())
     .option('-n, --count <n>', 'occurrences per job', positiveInt('--count', 10_000), 5)
     .option('--from <time>', 'ISO-8601 start; without Z or an offset it is wall time in each job\'s zone (default: now)')
     .option('--spec <schedule>', 'an ad-hoc schedule instead of the jobs file')
@@ -75,17 +93,18 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
 
   program
     .command('run')
-    .description('schedule every job until SIGINT/SIGTERM (first signal drains, second aborts)')
+    .description('schedule every job until SIGINT/SIGTERM/SIGHUP (first signal drains, second aborts)')
     .addOption(configOption())
     .addOption(pluginOption())
-    .option('--instance-id <id>', 'this instance\'s id in logs and locks (default: hostname:pid)')
+    .addOption(trustOption())
+    .option('--instance-id <id>', 'this instance\'s id in logs and locks (default: hostname:pid)', instanceId)
     .addOption(new Option('--log-format <format>', 'log lines: pretty on a terminal, json otherwise').choices(['pretty', 'json']))
     .option('--no-tui', 'plain log lines even on a terminal')
-    .option('--metrics <addr>', 'serve /metrics and /healthz on host:port (overrides METRICS_ADDR)')
+    .option('--metrics <addr>', 'serve /metrics and /healthz on host:port (overrides METRICS_ADDR)', address)
     .action(async (o: { config?: string; plugin?: string[]; instanceId?: string; logFormat?: 'pretty' | 'json'; tui: boolean; metrics?: string }) => {
       const { run } = await import('./commands/run.js');
       const outcome = await run(o);
-      setExit({ code: outcome.forced ? (outcome.signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM) : EXIT.OK });
+      setExit({ code: outcome.forced ? signalExit(outcome.signal) : EXIT.OK });
     });
 
   program
@@ -93,17 +112,23 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .description('the fleet now: each job\'s next occurrence, last run and current holder; live instances')
     .addOption(configOption())
     .addOption(pluginOption())
+    .addOption(trustOption())
     .option('--json', 'print the status as JSON')
-    .option('--watch', 'a live view that refreshes every 2 s (q to quit)')
+    .option('--watch', 'refresh every 2 s: a live view on a terminal (q to quit), else the plain status again and again')
     .action(async (o: { config?: string; plugin?: string[]; json?: boolean; watch?: boolean }) => {
       const { collectStatus, renderStatus } = await import('./commands/status.js');
       const { openFleetSource } = await import('./commands/fleet-source.js');
       if (o.watch && o.json) throw new IamwatchError('USAGE', 'give either --watch or --json, not both');
       const src = await openFleetSource(o);
       try {
-        if (o.watch) {
+        if (o.watch && interactiveTerminal()) {
           const { watchStatus } = await import('../tui/status-view.js');
           await watchStatus(() => collectStatus(src));
+          return;
+        }
+        if (o.watch) {
+          const { watchStatusLines } = await import('./commands/status-lines.js');
+          await watchStatusLines(async () => renderStatus(await collectStatus(src), colors, table));
           return;
         }
         const report = await collectStatus(src);
@@ -120,6 +145,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .argument('[job]', 'only this job')
     .addOption(configOption())
     .addOption(pluginOption())
+    .addOption(trustOption())
     .option('-n, --limit <n>', 'at most this many records', positiveInt('--limit', 1_000_000), 50)
     .option('--since <time>', 'only records since an ISO-8601 time or a duration ago (90m, 1d)')
     .option('--failed', 'only runs that failed, timed out, lost their lock or were aborted')
@@ -137,9 +163,10 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .argument('<job>', 'job name, or watcher name when only one job uses it')
     .addOption(configOption())
     .addOption(pluginOption())
+    .addOption(trustOption())
     .option('--dry-run', 'report what the run would change, change nothing')
     .option('--no-lock', 'run without the running lock (may overlap a fleet run)')
-    .option('--instance-id <id>', 'instance id in logs and the lock (default: hostname:pid)')
+    .option('--instance-id <id>', 'instance id in logs and the lock (default: hostname:pid)', instanceId)
     .addOption(new Option('--log-format <format>', 'log lines on stderr').choices(['pretty', 'json']))
     .option('--json', 'print the result as JSON')
     .action(async (job: string, o: { config?: string; plugin?: string[]; dryRun?: boolean; lock: boolean; instanceId?: string; logFormat?: 'pretty' | 'json'; json?: boolean }) => {
@@ -161,6 +188,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .description('create the missing IAM tables (user, policy_audit, secret) and their indexes; never alters existing tables')
     .addOption(configOption())
     .addOption(pluginOption())
+    .addOption(trustOption())
     .option('--demo', 'fill empty tables with demo rows so the watchers visibly do something')
     .option('--add-indexes', 'also add missing watcher indexes to tables that already exist')
     .option('--json', 'print the report as JSON')
@@ -176,6 +204,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .description('report missing tables, columns and indexes, with the statement to add each index; exit 1 if any')
     .addOption(configOption())
     .addOption(pluginOption())
+    .addOption(trustOption())
     .option('--json', 'print the report as JSON')
     .action(async (o: { config?: string; plugin?: string[]; json?: boolean }) => {
       const { databaseUrlFor, dbCheck, renderDbCheck } = await import('./commands/db.js');
@@ -203,7 +232,7 @@ function reportError(e: unknown): number {
     err(errColors.red(`iamwatch: ${e.message}`));
     return exitCodeFor(e.code);
   }
-  err(`iamwatch: internal error; please report it with the output below.\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  err(`iamwatch: internal error; please report it with the output below.\n${errorStack(e)}`);
   return EXIT.INTERNAL;
 }
 
@@ -218,7 +247,10 @@ async function main(argv: string[]): Promise<Exit> {
   return exit;
 }
 
-// Every command has closed what it opened by the time it returns or throws: exit now, so no
-// reconnecting client or lingering timer can keep a finished command alive.
+// Every command has closed what it opened by the time it returns or throws. Once its output has
+// reached the pipe or file, exit, so no reconnecting client or lingering timer can keep a finished
+// command alive.
+ignoreClosedPipes();
 const exit = await main(process.argv);
+await flushOutput();
 process.exit(exit.code);

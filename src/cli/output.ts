@@ -6,6 +6,33 @@ import { formatDiagnostic, type Diagnostic } from '../jobsfile/job.js';
 export const colors = new Chalk(process.env.NO_COLOR ? { level: 0 } : process.env.FORCE_COLOR ? {} : { level: process.stdout.isTTY ? 3 : 0 });
 export const errColors = new Chalk(process.env.NO_COLOR ? { level: 0 } : process.env.FORCE_COLOR ? {} : { level: process.stderr.isTTY ? 3 : 0 });
 
+/**
+ * Waits until everything written to stdout and stderr has been handed to the OS. A pipe takes
+ * 64 KiB at once; the rest is queued in the process, and exiting before the queue drains would
+ * cut the output short. A closed reader (`| head`) ends the wait too.
+ */
+export async function flushOutput(): Promise<void> {
+  const drained = (stream: NodeJS.WriteStream): Promise<void> =>
+    new Promise((resolve) => {
+      if (stream.destroyed || stream.writableEnded) return resolve();
+      stream.once('error', () => resolve());
+      stream.write('', () => resolve());
+    });
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+}
+
+/**
+ * A reader that goes away (`iamwatch next --json | head -1`) makes writes fail with EPIPE; that is
+ * not an error of the command, so it is swallowed instead of crashing with a stack.
+ */
+export function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+}
+
 export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }

@@ -6,7 +6,10 @@
  *   ended, measured on the store's clock, and only when no run of the job is in progress;
  * - running locks: one per run, with a deadline renewed while the run lasts, released by token.
  * Releasing a running lock never touches claims, so it can't reopen an occurrence.
- * Implementations: redis/redis-store.ts (a fleet) and local/local-store.ts (one process).
+ * Fences and interval generations never go backwards, even when the store lost its data: each new
+ * one is at least the store's clock (fence: ms x 1000, generation: ms).
+ * Implementations: redis/redis-store.ts (a fleet) and embedded/sqlite-store.ts (the processes of
+ * one machine, through the state directory).
  */
 export interface Holder {
   instance: string;
@@ -41,6 +44,15 @@ export interface OccurrenceClaim {
   holder: Holder;
   ttlMs: number;
   skipIfRunning: boolean;
+  /** How long the claim may take; without an answer by then it fails (and is treated as lost). */
+  timeoutMs?: number;
+}
+
+/** What the store's server keeps on disk: without it, claims and history vanish on a restart. */
+export interface StorePersistence {
+  kind: 'aof' | 'rdb' | 'none' | 'unknown';
+  /** What was found, for the log line. */
+  detail: string;
 }
 
 export interface CoordinationStore {
@@ -61,6 +73,10 @@ export interface CoordinationStore {
   running(job: string): Promise<Array<Holder & { expiresAt: number }>>;
   /** The store's clock (ms), for skew measurement. */
   time(): Promise<number>;
+  /** A networked store: what its server persists (checked at start). */
+  persistence?(): Promise<StorePersistence>;
+  /** A networked store: its server's run id (changes on a restart or failover); null if not allowed. */
+  serverRunId?(): Promise<string | null>;
   close(): Promise<void>;
 }
 

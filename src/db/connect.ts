@@ -1,19 +1,20 @@
 /**
  * Opening the project's database from DATABASE_URL: knex over mysql2 for `mysql://` and
- * `mariadb://`, better-sqlite3 for `sqlite:PATH` and for the embedded default when the URL is
- * unset. The session time zone is always UTC, so TIMESTAMP values and day arithmetic mean the
- * same instant on every instance. knex and the drivers are imported on first use only.
+ * `mariadb://` (TLS from the URL's ssl-mode, ssl-ca, ssl-cert and ssl-key parameters; any other
+ * parameter is an error), better-sqlite3 for `sqlite:PATH` and for the embedded default when the
+ * URL is unset. The session time zone is always UTC, so TIMESTAMP values and day arithmetic mean
+ * the same instant on every instance. knex and the drivers are imported on first use only.
  */
 import path from 'node:path';
 import type { Knex } from 'knex';
+import { dialectOf } from './dialect.js';
 import { IamwatchError, errorMessage } from '../errors.js';
 import type { Logger } from '../observe/log-types.js';
 import { redactUrl } from '../observe/redact.js';
+import { checkMysqlIdentity, mysql2Ssl, mysqlTlsHint, parseMysqlTls, type MysqlTls } from './mysql-tls.js';
 
 /** The database used when DATABASE_URL is unset; its schema is created on first use. */
 export const DEFAULT_DATABASE_URL = 'sqlite:./iamwatch.sqlite';
-
-export type Dialect = 'mysql' | 'sqlite';
 
 export interface OpenOptions {
   log?: Logger;
@@ -38,34 +39,22 @@ function describe(e: unknown): string {
   return typeof code === 'string' ? code : String(e);
 }
 
-/**
- * A point in time as the dialect binds it: mysql2 (timezone 'Z', session time zone UTC) takes a
- * Date; on SQLite timestamps are UTC text `YYYY-MM-DD HH:MM:SS`, the format of CURRENT_TIMESTAMP
- * (knex would bind a Date there as epoch milliseconds, which never compares with text).
- */
-export function dbTime(db: Knex, at: Date | number): Date | string {
-  const d = typeof at === 'number' ? new Date(at) : at;
-  return dialectOf(db) === 'sqlite' ? d.toISOString().slice(0, 19).replace('T', ' ') : d;
-}
-
-/** Which SQL dialect a knex instance speaks. */
-export function dialectOf(db: Knex): Dialect {
-  const client = String((db.client as { config: { client?: unknown } }).config.client ?? '');
-  return client === 'better-sqlite3' || client === 'sqlite3' ? 'sqlite' : 'mysql';
-}
-
-function mysqlConfig(url: string, timeoutMs: number): Knex.Config {
+function mysqlConfig(url: string, timeoutMs: number): { config: Knex.Config; tls: MysqlTls } {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     throw new IamwatchError('INVALID_INPUT', `DATABASE_URL is not a URL: ${redactUrl(url)}`);
   }
+  const tls = parseMysqlTls(u.search);
+  if (typeof tls === 'string') throw new IamwatchError('INVALID_INPUT', `DATABASE_URL: ${tls}`);
+  const ssl = mysql2Ssl(tls);
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  return {
+  const host = u.hostname || '127.0.0.1';
+  const config: Knex.Config = {
     client: 'mysql2',
     connection: {
-      host: u.hostname || '127.0.0.1',
+      host,
       port: u.port ? Number(u.port) : 3306,
       user: decodeURIComponent(u.username) || 'root',
       password: decodeURIComponent(u.password),
@@ -75,16 +64,26 @@ function mysqlConfig(url: string, timeoutMs: number): Knex.Config {
       supportBigNumbers: true,
       charset: 'utf8mb4',
       connectTimeout: timeoutMs,
+      ...(ssl ? { ssl } : {}),
     },
     pool: {
       min: 0,
       max: 4,
       afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-        conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
+        const wrongName = tls.mode === 'VERIFY_IDENTITY' ? checkMysqlIdentity(conn, host) : undefined;
+        if (wrongName) done(wrongName, conn);
+        else conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
       },
     },
     acquireConnectionTimeout: timeoutMs,
   };
+  return { config, tls };
+}
+
+/** The same configuration without TLS: ssl-mode=PREFERRED against a server that offers none. */
+function withoutTls(config: Knex.Config): Knex.Config {
+  const { ssl: _ssl, ...connection } = config.connection as Record<string, unknown>;
+  return { ...config, connection };
 }
 
 function sqliteConfig(url: string, timeoutMs: number): Knex.Config {
@@ -120,8 +119,9 @@ export async function openDatabase(url: string | undefined, opts: OpenOptions = 
   const effective = url === undefined || url === '' ? DEFAULT_DATABASE_URL : url;
   const timeoutMs = opts.connectTimeoutMs ?? 10_000;
   let config: Knex.Config;
+  let tls: MysqlTls | undefined;
   if (effective.startsWith('sqlite:')) config = sqliteConfig(effective, timeoutMs);
-  else if (/^(mysql|mariadb):\/\//.test(effective)) config = mysqlConfig(effective, timeoutMs);
+  else if (/^(mysql|mariadb):\/\//.test(effective)) ({ config, tls } = mysqlConfig(effective, timeoutMs));
   else throw new IamwatchError('INVALID_INPUT', `unsupported DATABASE_URL ${redactUrl(effective)} (expected mysql://, mariadb:// or sqlite:PATH)`);
 
   // knex prints pool errors (with stacks) to the console itself; they belong in our log, and
@@ -129,12 +129,21 @@ export async function openDatabase(url: string | undefined, opts: OpenOptions = 
   const quiet = (level: 'debug' | 'warn') => (message: unknown): void => opts.log?.[level]({ knex: String(message) }, 'knex');
   config.log = { warn: quiet('debug'), error: quiet('debug'), deprecate: quiet('warn'), debug: quiet('debug') };
   const { default: knex } = await import('knex');
-  const db = knex(config);
+  let db = knex(config);
   try {
-    await db.raw('select 1 as ok');
+    try {
+      await db.raw('select 1 as ok');
+    } catch (e) {
+      if (tls?.mode !== 'PREFERRED' || (e as { code?: unknown }).code !== 'HANDSHAKE_NO_SSL_SUPPORT') throw e;
+      await db.destroy().catch(() => undefined);
+      opts.log?.debug({ database: redactUrl(effective) }, 'the database offers no TLS; connecting without it (ssl-mode=PREFERRED)');
+      db = knex(withoutTls(config));
+      await db.raw('select 1 as ok');
+    }
   } catch (e) {
     await db.destroy().catch(() => undefined);
-    throw new IamwatchError('UNAVAILABLE', `cannot open database ${redactUrl(effective)}: ${describe(e)}`);
+    const hint = tls ? mysqlTlsHint(e, tls) : undefined;
+    throw new IamwatchError('UNAVAILABLE', `cannot open database ${redactUrl(effective)}: ${describe(e)}${hint ? ` (${hint})` : ''}`);
   }
   opts.log?.debug({ database: redactUrl(effective), dialect: dialectOf(db) }, 'database opened');
   if ((url === undefined || url === '') && opts.initEmbedded !== false) {

@@ -11,7 +11,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../observe/log-types.js';
 import type { RunResult } from '../watchers/define-watcher.js';
-import { dialectOf } from './connect.js';
+import { dialectOf } from './dialect.js';
 
 export interface BatchOptions {
   batchSize: number;

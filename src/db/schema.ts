@@ -10,7 +10,7 @@
  * secondary index they use is secret(username), for `task disable-secrets=true`.
  */
 import type { Knex } from 'knex';
-import { dbTime, dialectOf, type Dialect } from './connect.js';
+import { dbTime, dialectOf, type Dialect } from './dialect.js';
 
 export const IAM_TABLES = ['user', 'policy_audit', 'secret'] as const;
 export type IamTable = (typeof IAM_TABLES)[number];

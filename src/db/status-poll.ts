@@ -14,7 +14,7 @@
  */
 import type { Knex } from 'knex';
 import type { Logger } from '../observe/log-types.js';
-import { dialectOf } from './connect.js';
+import { dialectOf } from './dialect.js';
 
 type Key = string | number;
 type Status = string | number;

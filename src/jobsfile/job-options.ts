@@ -13,7 +13,7 @@ export const COMMON_OPTIONS = {
   'retry-delay': { type: 'duration', default: 1000, description: 'Wait between retries.' },
   'lock-ttl': { type: 'duration', min: 1000, max: 86_400_000, default: 30_000, description: 'Running-lock lifetime; renewed every third of it while the run lasts.' },
   'dry-run': { type: 'bool', default: false, description: 'Report what the run would change, change nothing.' },
-  notify: { type: 'string', description: 'Webhook URL for this job (overrides NOTIFY_URL).' },
+  notify: { type: 'url', protocols: ['http:', 'https:'], description: 'Webhook URL for this job (overrides NOTIFY_URL); user:password@ is sent as basic auth.' },
   'notify-on': { type: 'enum', values: ['failure', 'always'], default: 'failure', description: 'always: also notify on success.' },
 } as const satisfies OptionDecls;
 

@@ -31,6 +31,7 @@ export interface JobSpec {
 
 export interface Diagnostic {
   file: string;
+  /** 1-based; 0 for a problem that is not at a line of the file (a setting from the environment). */
   line: number;
   col: number;
   severity: 'error' | 'warning';
@@ -52,8 +53,9 @@ export interface WatcherCatalog {
   names(): string[];
 }
 
+/** `FILE:LINE:COL: severity: message`; a problem with no line (a setting from the environment) is `FILE: severity: message`. */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}`;
+  return d.line === 0 ? `${d.file}: ${d.severity}: ${d.message}` : `${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}`;
 }
 
 export const hasErrors = (diagnostics: readonly Diagnostic[]): boolean => diagnostics.some((d) => d.severity === 'error');

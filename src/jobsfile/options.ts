@@ -3,6 +3,7 @@
  * job line may carry, and how their text becomes values. Pure.
  */
 import { formatDuration, parseDuration } from '../schedule/duration.js';
+import { checkUrl } from './url-check.js';
 
 interface Common<T> {
   description: string;
@@ -15,7 +16,9 @@ export type OptionDecl =
   | ({ type: 'duration'; min?: number; max?: number } & Common<number>)
   | ({ type: 'bool' } & Common<boolean>)
   | ({ type: 'string'; pattern?: RegExp } & Common<string>)
-  | ({ type: 'enum'; values: readonly string[] } & Common<string>);
+  | ({ type: 'enum'; values: readonly string[] } & Common<string>)
+  /** An absolute URL with one of `protocols` (e.g. ['https:']); messages never echo it. */
+  | ({ type: 'url'; protocols: readonly string[] } & Common<string>);
 
 export type OptionDecls = Record<string, OptionDecl>;
 
@@ -62,6 +65,10 @@ export function coerceOption(key: string, decl: OptionDecl, text: string): { val
     case 'enum':
       if (decl.values.includes(text)) return { value: text };
       return { error: `${key} must be one of ${decl.values.join(', ')}, got "${text}"` };
+    case 'url': {
+      const problem = checkUrl(decl.protocols, `${decl.protocols[0]}//host/path`)(text);
+      return problem ? { error: `${key}: ${problem}` } : { value: text };
+    }
     case 'string':
       if (decl.required && text === '') return { error: `${key} must not be empty` };
       if (decl.pattern && !decl.pattern.test(text)) return { error: `${key} has an invalid value "${text}"` };
@@ -73,7 +80,7 @@ export function coerceOption(key: string, decl: OptionDecl, text: string): { val
 export function checkDecls(decls: unknown): string[] {
   if (typeof decls !== 'object' || decls === null) return ['options must be an object of declarations'];
   const problems: string[] = [];
-  const types = ['int', 'duration', 'bool', 'string', 'enum'];
+  const types = ['int', 'duration', 'bool', 'string', 'enum', 'url'];
   for (const [key, decl] of Object.entries(decls)) {
     if (!/^[a-z][a-z0-9-]*$/.test(key)) problems.push(`option name "${key}" must be lower-case letters, digits and dashes`);
     const d = decl as Partial<OptionDecl> | null;
@@ -82,6 +89,7 @@ export function checkDecls(decls: unknown): string[] {
       continue;
     }
     if (d.type === 'enum' && (!Array.isArray(d.values) || d.values.length === 0)) problems.push(`enum option "${key}" needs a non-empty values list`);
+    if (d.type === 'url' && (!Array.isArray(d.protocols) || d.protocols.length === 0)) problems.push(`url option "${key}" needs a non-empty protocols list, e.g. ['https:']`);
   }
   return problems;
 }

@@ -10,9 +10,9 @@ import { SpecSyntaxError } from '../schedule/cron-spec.js';
 import { parseScheduleExpr, cronSchedule, type ScheduleExpr } from '../schedule/schedule.js';
 import { canonicalZone, isValidZone, nextTransition } from '../schedule/zone.js';
 import { COMMON_OPTIONS } from './job-options.js';
-import { MODES, type Diagnostic, type JobSpec, type JobsFile, type Mode, type WatcherCatalog } from './job.js';
+import { hasErrors, MODES, type Diagnostic, type JobSpec, type JobsFile, type Mode, type WatcherCatalog } from './job.js';
 import { coerceOption, type OptionDecl, type OptionValue } from './options.js';
-import { checkSetting, isSetting, resolveSettings } from './settings.js';
+import { checkEnvironmentSettings, checkSetting, isSetting, resolveSettings, settingProblem } from './settings.js';
 import { expandText, tokenizeLine, type Token } from './tokenize.js';
 
 export interface ParseInput {
@@ -36,8 +36,8 @@ export function parseJobsFile(input: ParseInput): JobsFile {
   let defaultTz = 'UTC';
   const lookup = (name: string): string | undefined => variables[name] ?? env[name];
 
-  input.text.split('\n').forEach((rawLine, index) => {
-    const line = rawLine.replace(/\r$/, '');
+  // Any line ending: \n, \r\n, or a lone \r (old Mac editors).
+  input.text.split(/\r\n|\r|\n/).forEach((line, index) => {
     const lineNo = index + 1;
     const report = (col: number, severity: Diagnostic['severity'], message: string): void => {
       diagnostics.push({ file, line: lineNo, col, severity, message });
@@ -56,7 +56,7 @@ export function parseJobsFile(input: ParseInput): JobsFile {
         defaultTz = canonicalZone(value);
       } else if (isSetting(name) && value !== '') {
         const problem = checkSetting(name, value);
-        if (problem) return report(valueCol, 'error', problem.startsWith(name) ? problem : `${name}: ${problem}`);
+        if (problem) return report(valueCol, 'error', settingProblem(name, 'jobs file', problem));
       }
       variables[name] = value;
       return;
@@ -84,6 +84,12 @@ export function parseJobsFile(input: ParseInput): JobsFile {
     jobs.push(job);
   });
 
+  // Settings the file leaves to the environment are checked too: a bad value there must stop a run
+  // just as one in the file does. They have no line: line and column 0.
+  for (const p of checkEnvironmentSettings(variables, env)) diagnostics.push({ file, line: 0, col: 0, severity: 'error', message: p.message });
+  if (jobs.length === 0 && !hasErrors(diagnostics)) {
+    diagnostics.push({ file, line: 1, col: 1, severity: 'warning', message: 'no jobs: the file has no job lines (SCHEDULE MODE WATCHER [key=value ...]), so nothing would run' });
+  }
   return { file, jobs, variables, diagnostics, settings: resolveSettings(variables, env) };
 }
 

@@ -24,9 +24,20 @@ export class LogSink implements EventSink {
         return this.log.error(fields, `run ${e.outcome} after ${e.durationMs} ms${summary}`);
       }
       case 'occurrence-skipped': {
-        const fields = { ...common, event: 'skipped', reason: e.reason, holder: e.holder, detail: e.detail };
-        if (e.reason === 'overlap') return this.log.info(fields, `skipped: still running${e.holder ? ` on ${e.holder}` : ''} (overlap=skip)`);
-        return this.log.warn(fields, `skipped: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`);
+        const fields = { ...common, event: 'skipped', reason: e.reason, holder: e.holder, detail: e.detail, lateMs: e.lateMs };
+        const detail = e.detail ? ` (${e.detail})` : '';
+        switch (e.reason) {
+          case 'overlap':
+            return this.log.info(fields, `skipped: still running${e.holder ? ` on ${e.holder}` : ''} (overlap=skip)`);
+          case 'redis-unavailable':
+            return this.log.warn(fields, `skipped: Redis is unreachable, so the occurrence could not be claimed${detail}`);
+          case 'redis-slow':
+            return this.log.warn(fields, `skipped: Redis did not answer the claim in time, so the run would have started late${detail}`);
+          case 'overloaded':
+            return this.log.warn(fields, `skipped: this instance is overloaded, too late to start the run on time${detail}`);
+          default:
+            return this.log.warn(fields, `skipped: ${e.reason}${detail}`);
+        }
       }
       case 'lock-renewed':
         return this.log.debug({ ...common, fence: e.fence, held: e.held }, e.held ? 'running lock renewed' : 'running lock found gone');

@@ -1,18 +1,20 @@
 /**
  * Log output through pino: JSON lines (time, level, instance, job, occurrence, event, fields) for
  * log pipelines, or pino-pretty's human format for terminals. Imported only by commands that log.
- * Every message and field is passed through redactDeep first, so URL passwords never reach a log
- * line, whoever wrote it (the scheduler, a watcher, an exec command's output).
+ * Every message and field is redacted first, so URL passwords never reach a log line, whoever
+ * wrote it (the scheduler, a watcher, an exec command's output), and a message is cut to 16 KiB,
+ * its end noted with the count of bytes cut (line-cap.ts).
  */
 import { pino, type Logger as PinoLogger } from 'pino';
 import { PassThrough } from 'node:stream';
 import type { Logger } from './log-types.js';
-import { redactDeep } from './redact.js';
+import { logArgs } from './line-cap.js';
 
 export type LogFormat = 'pretty' | 'json';
 
 export interface LoggerOptions {
   format: LogFormat;
+  /** A pino level name (IAMWATCH_LOG_LEVEL, checked with the other settings); default info. */
   level?: string;
   instance: string;
   /** Defaults to stdout. */
@@ -22,13 +24,13 @@ export interface LoggerOptions {
 
 export async function createLogger(opts: LoggerOptions): Promise<PinoLogger & Logger> {
   const base = {
-    level: opts.level ?? process.env.IAMWATCH_LOG_LEVEL ?? 'info',
+    level: opts.level ?? 'info',
     base: { instance: opts.instance },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
     hooks: {
       logMethod(this: PinoLogger, args: Parameters<PinoLogger['info']>, method: (...a: unknown[]) => void): void {
-        method.apply(this, (args as unknown[]).map((a) => redactDeep(a)));
+        method.apply(this, logArgs(args as unknown[]));
       },
     },
   };

@@ -1,11 +1,13 @@
 /**
  * Prometheus metrics through prom-client (imported lazily: only when METRICS_ADDR or --metrics is
- * given). Run events feed counters and histograms; gauges for Redis/database up, clock skew and
- * scheduler liveness are read at scrape time. Plus prom-client's default process metrics.
+ * given). Run events feed counters and histograms; gauges for Redis/database up, clock skew,
+ * scheduler liveness and recent slowness (Redis not answering in time, this instance overloaded)
+ * are read at scrape time. Plus prom-client's default process metrics.
  */
 import type { Knex } from 'knex';
 import type { CoordinationStore } from '../coordination/store.js';
-import type { EventSink, RunEvent } from '../scheduler/events.js';
+import { SKIP_REASONS, type EventSink, type RunEvent } from '../scheduler/events.js';
+import { isRecent, PRESSURE_RECENT_MS, type PressureSnapshot } from '../scheduler/pressure.js';
 import type { SchedulerView } from './heartbeat.js';
 import { probeDatabase, probeStore } from './probes.js';
 
@@ -14,7 +16,7 @@ export interface Metrics extends EventSink {
   scrape(): Promise<{ contentType: string; body: string }>;
 }
 
-export async function createMetrics(o: { store: CoordinationStore; db?: Knex; scheduler: SchedulerView; instance: string }): Promise<Metrics> {
+export async function createMetrics(o: { store: CoordinationStore; db?: Knex; scheduler: SchedulerView & { readonly pressure?: PressureSnapshot }; instance: string }): Promise<Metrics> {
   const client = await import('prom-client');
   const registry = new client.Registry();
   registry.setDefaultLabels({ instance_id: o.instance });
@@ -37,7 +39,12 @@ export async function createMetrics(o: { store: CoordinationStore; db?: Knex; sc
     registers,
   });
   const claimsLost = new client.Counter({ name: 'iamwatch_claims_lost_total', help: 'Occurrences claimed by another instance (lock contention).', labelNames: ['job'] as const, registers });
-  const skipped = new client.Counter({ name: 'iamwatch_skipped_occurrences_total', help: 'Occurrences skipped, by reason.', labelNames: ['job', 'reason'] as const, registers });
+  const skipped = new client.Counter({
+    name: 'iamwatch_skipped_occurrences_total',
+    help: `Occurrences skipped, by reason (${SKIP_REASONS.join(', ')}).`,
+    labelNames: ['job', 'reason'] as const,
+    registers,
+  });
   const retries = new client.Counter({ name: 'iamwatch_run_retries_total', help: 'Failed attempts retried within an occurrence.', labelNames: ['job'] as const, registers });
   const renewals = new client.Counter({ name: 'iamwatch_lock_renewals_total', help: 'Running-lock renewals, by whether the lock was still held.', labelNames: ['job', 'held'] as const, registers });
   const lockLosses = new client.Counter({ name: 'iamwatch_lock_losses_total', help: 'Runs aborted because their running lock was lost.', labelNames: ['job'] as const, registers });
@@ -56,6 +63,31 @@ export async function createMetrics(o: { store: CoordinationStore; db?: Knex; sc
     registers,
     collect() {
       this.set(o.scheduler.lastTick > 0 ? (Date.now() - o.scheduler.lastTick) / 1000 : Number.NaN);
+    },
+  });
+  const pressure = (): PressureSnapshot | undefined => o.scheduler.pressure;
+  new client.Gauge({
+    name: 'iamwatch_scheduler_wake_lateness_seconds',
+    help: 'How late the scheduler loop woke for its latest claim (a busy event loop).',
+    registers,
+    collect() {
+      this.set((pressure()?.wakeLateMs ?? 0) / 1000);
+    },
+  });
+  new client.Gauge({
+    name: 'iamwatch_overloaded',
+    help: `1 when this instance woke too late to claim or start an occurrence in time within the last ${PRESSURE_RECENT_MS / 1000} s.`,
+    registers,
+    collect() {
+      this.set(isRecent(pressure()?.overloaded?.at, Date.now()) ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'iamwatch_redis_slow',
+    help: `1 when Redis gave no answer within a deadline (claim, renewal, skew) within the last ${PRESSURE_RECENT_MS / 1000} s.`,
+    registers,
+    collect() {
+      this.set(isRecent(pressure()?.redisSlow?.at, Date.now()) ? 1 : 0);
     },
   });
   new client.Gauge({

@@ -37,6 +37,19 @@ export interface NotifyPayload {
   text: string;
 }
 
+/**
+ * fetch refuses URLs with credentials: `https://user:pass@host/hook` is sent to
+ * `https://host/hook` with the credentials as an HTTP basic Authorization header.
+ */
+export function webhookTarget(url: string): { url: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  if (u.username === '' && u.password === '') return { url, headers: {} };
+  const credentials = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), headers: { authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}` } };
+}
+
 const NOTIFY_OUTCOMES = new Set(['failed', 'timeout', 'lock-lost']);
 const retryable = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
@@ -79,12 +92,13 @@ export class NotifySink implements EventSink {
   async #deliver(url: string, payload: NotifyPayload): Promise<void> {
     const attempts = this.o.attempts ?? 4;
     const body = JSON.stringify(payload);
+    const target = webhookTarget(url);
     let lastError = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const res = await fetch(url, {
+        const res = await fetch(target.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': `iamwatch/${packageVersion()}` },
+          headers: { 'content-type': 'application/json', 'user-agent': `iamwatch/${packageVersion()}`, ...target.headers },
           body,
           signal: AbortSignal.timeout(this.o.timeoutMs ?? 5_000),
         });

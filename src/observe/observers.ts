@@ -28,6 +28,30 @@ export interface Observers {
   close(): Promise<void>;
 }
 
+export interface Recorders {
+  fleet: FleetStore;
+  /** Waits (bounded) for history writes and webhook deliveries in flight. */
+  flush(): Promise<void>;
+}
+
+/**
+ * The sinks that record what happened to every run, whoever started it (`run` or `once`): run
+ * history, and webhooks when a job asks for them.
+ */
+export function attachRecorders(o: { events: EventBus; store: CoordinationStore; settings: Settings; jobs: readonly JobSpec[]; file: string; log: Logger }): Recorders {
+  const fleet = openFleet(o.store, o.settings, o.file, o.jobs.length);
+  const history = new HistorySink(fleet, o.log);
+  o.events.add(history);
+  const notify = NotifySink.wanted(o.jobs, o.settings.notifyUrl) ? new NotifySink({ jobs: o.jobs, defaultUrl: o.settings.notifyUrl, log: o.log }) : null;
+  if (notify) o.events.add(notify);
+  return {
+    fleet,
+    flush: async () => {
+      await Promise.all([history.flush(3_000), notify?.flush(10_000)]);
+    },
+  };
+}
+
 export async function attachObservers(o: {
   events: EventBus;
   scheduler: HealthDeps['scheduler'];
@@ -40,13 +64,9 @@ export async function attachObservers(o: {
   log: Logger;
   metricsAddr?: string;
 }): Promise<Observers> {
-  const fleet = openFleet(o.store, o.settings, o.file, o.jobs.length);
   const tracker = new RunTracker();
-  const history = new HistorySink(fleet, o.log);
   o.events.add(tracker);
-  o.events.add(history);
-  const notify = NotifySink.wanted(o.jobs, o.settings.notifyUrl) ? new NotifySink({ jobs: o.jobs, defaultUrl: o.settings.notifyUrl, log: o.log }) : null;
-  if (notify) o.events.add(notify);
+  const { fleet, flush } = attachRecorders(o);
   let server: { address: string; close(): Promise<void> } | undefined;
   if (o.metricsAddr) {
     const [{ createMetrics }, { startObserveServer }] = await Promise.all([import('./metrics.js'), import('./http-server.js')]);
@@ -62,7 +82,7 @@ export async function attachObservers(o: {
     metricsAddress: server?.address,
     start: () => heartbeat.start(),
     async close() {
-      await Promise.all([history.flush(3_000), notify?.flush(10_000), heartbeat.stop(2_000)]);
+      await Promise.all([flush(), heartbeat.stop(2_000)]);
       await server?.close();
     },
   };

@@ -7,7 +7,18 @@ import type { RunResult } from '../watchers/define-watcher.js';
 
 export type Outcome = 'ok' | 'failed' | 'timeout' | 'lock-lost' | 'aborted';
 
-export type SkipReason = 'overlap' | 'redis-unavailable' | 'clock-skew' | 'late';
+/**
+ * Why an occurrence was skipped:
+ * - overlap: overlap=skip and a run of the job was in progress;
+ * - redis-unavailable: Redis not connected (down, refused, connection lost);
+ * - redis-slow: connected, but no answer to the claim (or the skew check) within its deadline;
+ * - overloaded: this instance's event loop woke too late to claim or start it on time;
+ * - clock-skew: this clock is further than MAX_CLOCK_SKEW from Redis's;
+ * - late: older than the claim window behind the newest claim.
+ */
+export type SkipReason = 'overlap' | 'redis-unavailable' | 'redis-slow' | 'overloaded' | 'clock-skew' | 'late';
+
+export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'redis-unavailable', 'redis-slow', 'overloaded', 'clock-skew', 'late'];
 
 /** Where an event happened: every event names its job, occurrence and instance. */
 interface At {
@@ -38,7 +49,8 @@ export type RunEvent =
   | ({ event: 'run-started'; fence: number; attempt: number; latenessMs: number; manual: boolean } & At)
   | ({ event: 'run-retry'; fence: number; attempt: number; error: string; delayMs: number } & At)
   | ({ event: 'run-finished'; latenessMs: number; manual: boolean } & At & RunSummary)
-  | ({ event: 'occurrence-skipped'; reason: SkipReason; holder?: string; detail?: string } & At)
+  /** `lateMs`: overloaded skips, how late the loop woke (after the claim time, or the start). */
+  | ({ event: 'occurrence-skipped'; reason: SkipReason; holder?: string; detail?: string; lateMs?: number } & At)
   /** A running lock's renewal: `held` false means the lock was found gone. */
   | ({ event: 'lock-renewed'; fence: number; held: boolean } & At)
   /** Claimed by another run: normal in a fleet, logged at debug level. */

@@ -13,7 +13,8 @@ import type { Clock } from './clock.js';
 import { occurrenceLabel, type EventSink, type Outcome, type RunSummary } from './events.js';
 import type { Renewer } from './renewer.js';
 import type { RunControl } from './run-control.js';
-import { abortKind, RunAborted, withRenewal, withRetries, withTimeout, type RunFn } from './run-wrappers.js';
+import { abortKind, RunAborted, withAbandon, withRenewal, withRetries, withTimeout, type RunFn } from './run-wrappers.js';
+import { inWatcherScope } from './watcher-scope.js';
 
 export interface Lease {
   token: string;
@@ -87,6 +88,25 @@ class RunContext implements WatcherContext {
   }
 }
 
+/** How long a watcher may take to stop after its signal is aborted before it is abandoned. */
+export const DEFAULT_ABORT_GRACE_MS = 1_000;
+
+function abortGraceMs(watcher: Watcher, job: JobSpec): number {
+  try {
+    const ms = watcher.abortGraceMs?.(job.options);
+    return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_ABORT_GRACE_MS;
+  } catch {
+    return DEFAULT_ABORT_GRACE_MS;
+  }
+}
+
+/** What a watcher returned, as a result: an object, or nothing; anything else becomes its summary. */
+function asRunResult(value: unknown): RunResult | void {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'object' && !Array.isArray(value)) return value as RunResult;
+  return { summary: errorMessage(value) };
+}
+
 function outcomeOf(err: unknown, run: RunControl): Outcome {
   const kind = err instanceof RunAborted ? err.kind : abortKind(run);
   if (kind === 'timeout') return 'timeout';
@@ -106,17 +126,26 @@ export async function executeRun(p: ExecuteParams): Promise<RunReport> {
   const log = (): Logger => (runLog ??= p.log.child({ job: job.name, occurrence: occurrenceLabel(job.mode, p.occurrence, p.nominal), fence }));
   let attempts = 0;
 
+  const scope = { job: job.name, watcher: watcher.name, occurrence: occurrenceLabel(job.mode, p.occurrence, p.nominal), fence };
   const runWatcher: RunFn = async (run, attempt) => {
     attempts = attempt;
     p.events.emit({ event: 'run-started', ...base, attempt, latenessMs, manual: p.manual });
     const ctx = new RunContext(p, run, attempt, fence, log);
-    const result = await watcher.run(ctx);
+    const result = await inWatcherScope(scope, () => watcher.run(ctx));
     // A watcher that ignored its signal still doesn't get to report success after an abort.
     if (run.aborted) throw run.reason;
-    return result;
+    return asRunResult(result);
   };
 
-  let chain = withRetries(withTimeout(runWatcher, job.timeoutMs), job.retries, job.retryDelayMs, (attempt, err) =>
+  const contained = withAbandon(runWatcher, {
+    graceMs: abortGraceMs(watcher, job),
+    onLateSettle: (late) =>
+      log().warn(
+        { event: 'abandoned-run-settled', ok: late.ok, err: late.ok ? undefined : errorMessage(late.error) },
+        late.ok ? 'an abandoned run finished after all; its result is ignored' : 'an abandoned run failed after all; its error is ignored',
+      ),
+  });
+  let chain = withRetries(withTimeout(contained, job.timeoutMs), job.retries, job.retryDelayMs, (attempt, err) =>
     p.events.emit({ event: 'run-retry', ...base, attempt, error: errorMessage(err), delayMs: job.retryDelayMs }),
   );
   if (lease) {

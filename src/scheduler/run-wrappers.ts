@@ -1,7 +1,9 @@
 /**
  * Cross-cutting run behaviour as wrappers around a watcher run, composed in a chain:
- * lock renewal -> retries -> timeout -> the watcher. A run has one AbortController; each wrapper
- * aborts it with a reason of its own (timeout, lock-lost; shutdown comes from the scheduler).
+ * lock renewal -> retries -> timeout -> abandon -> the watcher. A run has one RunControl; each
+ * wrapper aborts it with a reason of its own (timeout, lock-lost; shutdown comes from the
+ * scheduler). withAbandon makes every abort final: a watcher that never settles, or ignores its
+ * signal, is let go after its grace, so the run ends, its lock is released and the instance goes on.
  */
 import type { RunResult } from '../watchers/define-watcher.js';
 import type { LeaseRenewal, Renewer } from './renewer.js';
@@ -40,6 +42,66 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+export interface AbandonOptions {
+  /** How long a watcher may take to settle after its signal is aborted. */
+  graceMs: number;
+  /** The abandoned promise settled later: its outcome no longer counts, but it is reported. */
+  onLateSettle(outcome: { ok: true } | { ok: false; error: unknown }): void;
+}
+
+/**
+ * Ends an attempt when its run is aborted, whether or not the watcher settles: it waits `graceMs`
+ * for the watcher to stop on its own (so a well-behaved watcher finishes its cleanup first), then
+ * rejects with the abort's reason. The abandoned promise is kept from becoming an unhandled
+ * rejection and its late outcome is reported; it goes on running in the process until it settles.
+ */
+export function withAbandon(next: RunFn, o: AbandonOptions): RunFn {
+  return (run, attempt) =>
+    new Promise((resolve, reject) => {
+      let settled = false;
+      let grace: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        settled = true;
+        clearTimeout(grace);
+        stop();
+      };
+      const giveUp = (): void => {
+        if (settled) return;
+        finish();
+        reject(run.reason);
+        work.then(
+          () => o.onLateSettle({ ok: true }),
+          (error: unknown) => o.onLateSettle({ ok: false, error }),
+        );
+      };
+      const onChange = (): void => {
+        if (settled) return;
+        if (run.abandoned || o.graceMs <= 0) giveUp();
+        else grace ??= setTimeout(giveUp, o.graceMs);
+      };
+      const stop = run.onChange(onChange);
+      let work: Promise<RunResult | void>;
+      try {
+        work = Promise.resolve(next(run, attempt));
+      } catch (err) {
+        work = Promise.reject(err);
+      }
+      work.then(
+        (value) => {
+          if (settled) return;
+          finish();
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (settled) return;
+          finish();
+          reject(err);
+        },
+      );
+      if (run.aborted) onChange();
+    });
 }
 
 /** Aborts the run when an attempt outlasts `timeoutMs`; a timed-out run is not retried. */

@@ -1,7 +1,9 @@
 /**
  * Clock skew against the coordination store's clock, measured at start and every 30 s.
- * Above 1 s it warns; above the configured bound the scheduler refuses to claim.
+ * Above 1 s it warns; above the configured bound the scheduler refuses to claim. Other periodic
+ * checks of the store's server (a restart) ride along on the same timer.
  */
+import { storeFailureOf, type StoreFailureKind } from '../coordination/store-failure.js';
 import type { CoordinationStore } from '../coordination/store.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observe/log-types.js';
@@ -13,6 +15,8 @@ const EVERY_MS = 30_000;
 export class SkewMonitor {
   /** Store clock minus this clock, ms; null until measured. */
   skewMs: number | null = null;
+  /** Why the latest measurement failed (`down` for anything not a timeout); null after a success. */
+  lastFailure: StoreFailureKind | null = null;
   #timer: NodeJS.Timeout | undefined;
   #measuring: Promise<number | null> | undefined;
 
@@ -21,6 +25,8 @@ export class SkewMonitor {
     private readonly clock: Clock,
     private readonly maxSkewMs: number,
     private readonly log: Logger,
+    /** Runs with every periodic measurement. */
+    private readonly alongside?: () => Promise<void>,
   ) {}
 
   /** True when claims are allowed: skew measured and within the bound. */
@@ -46,6 +52,7 @@ export class SkewMonitor {
       const skew = server - Math.round((before + after) / 2);
       const wasRefusing = this.skewMs !== null && !this.ok;
       this.skewMs = skew;
+      this.lastFailure = null;
       const fields = { event: 'clock-skew', skewMs: skew, maxSkewMs: this.maxSkewMs, roundTripMs: after - before };
       if (!this.ok) this.log.error(fields, `clock is ${skew} ms off the coordination store's; refusing to claim occurrences until it is within ${this.maxSkewMs} ms`);
       else if (Math.abs(skew) > WARN_MS) this.log.warn(fields, `clock is ${skew} ms off the coordination store's`);
@@ -53,13 +60,17 @@ export class SkewMonitor {
       else this.log.debug(fields, 'measured clock skew');
       return skew;
     } catch (err) {
+      this.lastFailure = storeFailureOf(err)?.store ?? 'down';
       this.log.debug({ event: 'clock-skew', err: errorMessage(err) }, 'could not measure clock skew');
       return null;
     }
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.measure(), EVERY_MS);
+    this.#timer = setInterval(() => {
+      void this.measure();
+      void this.alongside?.().catch(() => {});
+    }, EVERY_MS);
     this.#timer.unref();
   }
 

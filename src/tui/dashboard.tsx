@@ -2,10 +2,12 @@
  * The live dashboard of `iamwatch run`: a header (instance, Redis and database state, clock skew,
  * live instances), one row per job (mode, schedule, zone, next occurrence with a countdown, state,
  * last outcome, ok/failed counts), the tail of the log, and a footer with the keys or the drain.
- * A pure view of a DashboardModel.
+ * A pure view of a DashboardModel. Every free text it shows (connection labels, run summaries and
+ * errors, log lines) is redacted here, whatever its source already did.
  */
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
+import { redactText } from '../observe/redact.js';
 import type { Connection, DashboardModel, JobRow } from './model.js';
 import { nextText, runDuration, shortDuration } from './format.js';
 
@@ -28,7 +30,7 @@ function ConnectionText({ name, c }: { name: string; c: Connection }): ReactNode
   const state = c.up === null ? '' : c.up ? ' up' : ' DOWN';
   return (
     <Text>
-      {name} <Text dimColor>{c.label}</Text>
+      {name} <Text dimColor>{redactText(c.label)}</Text>
       <Text color={c.up === false ? 'red' : 'green'}>{state}</Text>
     </Text>
   );
@@ -51,7 +53,7 @@ function lastText(row: JobRow): { text: string; color?: string } {
   const l = row.last;
   if (!l) return { text: 'never', color: 'gray' };
   const what = l.summary ?? l.error;
-  const text = `${l.outcome}${l.durationMs !== null ? ` ${runDuration(l.durationMs)}` : ''}${what ? `: ${what}` : ''}`;
+  const text = `${l.outcome}${l.durationMs !== null ? ` ${runDuration(l.durationMs)}` : ''}${what ? `: ${redactText(what)}` : ''}`;
   return { text, color: l.outcome === 'ok' ? 'green' : 'red' };
 }
 
@@ -142,7 +144,7 @@ export function Dashboard({ model, logLines = 8, width }: { model: DashboardMode
         <Text dimColor>── log ──</Text>
         {m.logs.slice(-logLines).map((l, i) => (
           <Text key={i} wrap="truncate" color={LEVEL_COLOR[l.level]}>
-            {l.time} {l.level.padEnd(5)} {l.text}
+            {l.time} {l.level.padEnd(5)} {redactText(l.text)}
           </Text>
         ))}
       </Box>

@@ -95,7 +95,7 @@ export class DashboardFeed {
       now,
       instance: this.d.instance,
       file: this.d.file,
-      redis: { label: this.d.redisLabel ?? 'not set: in-process locks, one instance only', up: this.#redisUp },
+      redis: { label: this.d.redisLabel ?? 'not set: embedded store, this machine only', up: this.#redisUp },
       database: this.d.db ? { label: this.d.dbLabel ?? '', up: this.#dbUp } : null,
       skewMs: scheduler.skewMs,
       instances: [

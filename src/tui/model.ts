@@ -26,7 +26,7 @@ export interface JobRow {
 }
 
 export interface Connection {
-  /** Redacted URL, or a description ("in-process locks"). */
+  /** Redacted URL, or a description ("embedded store"). */
   label: string;
   /** null: unknown yet or not used. */
   up: boolean | null;

@@ -26,7 +26,7 @@ export function StatusView({ report, error, width }: { report: StatusReport | nu
     <Box flexDirection="column" width={width}>
       <Text>
         <Text bold color="cyan">iamwatch status </Text>
-        {report.file} <Text dimColor>{c.kind === 'redis' ? `Redis ${c.redis} prefix ${c.prefix}` : `in-process locks; history in ${c.history}`}</Text>
+        {report.file} <Text dimColor>{c.kind === 'redis' ? `Redis ${c.redis} prefix ${c.prefix}` : `embedded store in ${c.history}`}</Text>
       </Text>
       {error ? <Text color="red">refresh failed: {error}</Text> : null}
       <Box marginTop={1}>

@@ -45,6 +45,11 @@ export interface Watcher<O = Record<string, unknown>> {
   options: OptionDecls;
   /** Needs `ctx.db`: the runtime opens the database before the first run. */
   database?: boolean;
+  /**
+   * How long a run may take to stop after its signal is aborted (timeout, lock loss, shutdown)
+   * before iamwatch abandons it and releases its lock (default 1 s).
+   */
+  abortGraceMs?(options: Record<string, unknown>): number;
   run(ctx: WatcherContext<O>): Promise<RunResult | void>;
 }
 
@@ -53,6 +58,7 @@ export interface WatcherDefinition<D extends OptionDecls> {
   description?: string;
   options?: D;
   database?: boolean;
+  abortGraceMs?(options: OptionValues<D>): number;
   run(ctx: WatcherContext<OptionValues<D>>): Promise<RunResult | void>;
 }
 
@@ -65,6 +71,7 @@ export function defineWatcher<const D extends OptionDecls = Record<never, never>
     description: def.description ?? '',
     options: def.options ?? {},
     database: def.database ?? false,
+    ...(def.abortGraceMs ? { abortGraceMs: def.abortGraceMs as (options: Record<string, unknown>) => number } : {}),
     run: def.run,
   };
 }

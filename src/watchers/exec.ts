@@ -1,11 +1,13 @@
 /**
  * `exec command="..."`: runs a shell command with /bin/sh -c in its own process group, streams its
- * output into the logs, and kills the whole group (SIGTERM, then SIGKILL after `kill-grace`) when
- * the run is aborted. A non-zero exit is a failure. Processes the command leaves in the background
- * are killed when it exits.
+ * output into the logs line by line (at most 16 KiB of each line, in bounded time: output-lines.ts),
+ * and kills the whole group (SIGTERM, then SIGKILL after `kill-grace`) when the run is aborted. A
+ * non-zero exit is a failure. Processes the command leaves in the background are killed when it
+ * exits.
  */
 import { IamwatchError } from '../errors.js';
 import { defineWatcher } from './define-watcher.js';
+import { readLines } from './output-lines.js';
 
 /**
  * The command runs under a watchdog in its own process group. The watchdog holds the read end of
@@ -22,6 +24,9 @@ export const exec = defineWatcher({
     command: { type: 'string', required: true, description: 'The command line, run with /bin/sh -c.' },
     'kill-grace': { type: 'duration', min: 0, max: 600_000, default: 10_000, description: 'Time between SIGTERM and SIGKILL when a run is aborted.' },
   },
+  // After an abort the group gets SIGTERM, then SIGKILL after kill-grace: wait that long (and a
+  // second for the exit to be seen) before the run is abandoned and its lock released.
+  abortGraceMs: (options) => options['kill-grace'] + 1_000,
   async run(ctx) {
     const { command } = ctx.options;
     if (ctx.dryRun) {
@@ -30,7 +35,7 @@ export const exec = defineWatcher({
     }
     ctx.signal.throwIfAborted();
     // Imported here so `validate` and `next` don't pay for them.
-    const [{ spawn }, { createInterface }] = await Promise.all([import('node:child_process'), import('node:readline')]);
+    const { spawn } = await import('node:child_process');
     const child = spawn('/bin/sh', ['-c', WATCHDOG, 'iamwatch-exec', command], {
       detached: true, // own process group, so a kill reaches grandchildren too
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -61,9 +66,17 @@ export const exec = defineWatcher({
       killTimer.unref();
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    for (const [stream, level] of [[child.stdout!, 'info'], [child.stderr!, 'warn']] as const) {
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => ctx.log[level]({ stream: level === 'info' ? 'stdout' : 'stderr' }, line));
-    }
+    // Each line is logged with at most 16 KiB of its text; `truncatedBytes` counts the rest, and
+    // the logger notes it in the message.
+    const output = Promise.all(
+      ([[child.stdout!, 'info'], [child.stderr!, 'warn']] as const).map(([stream, level]) =>
+        readLines(stream, (line, dropped) => {
+          const name = level === 'info' ? 'stdout' : 'stderr';
+          ctx.log[level](dropped > 0 ? { stream: name, truncatedBytes: dropped } : { stream: name }, line);
+        }),
+      ),
+    );
+    output.catch(() => undefined); // awaited below; handled even if the run fails first
     try {
       const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
         child.once('error', reject);
@@ -71,6 +84,8 @@ export const exec = defineWatcher({
         child.once('exit', () => lifeline?.destroy());
         child.once('close', (c, s) => resolve([c, s]));
       });
+      // Lines still being logged (in slices, between other work) are part of the run.
+      await output;
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (code !== 0) {
         throw new IamwatchError('RUN_FAILED', signal ? `command killed by ${signal}` : `command exited with status ${code}`, { exitCode: code, signal });

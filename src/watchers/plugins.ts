@@ -3,20 +3,38 @@
  * an array of them. Every problem is reported with the module's path.
  */
 import { pathToFileURL } from 'node:url';
-import { IamwatchError } from '../errors.js';
+import { errorMessage, IamwatchError } from '../errors.js';
+import { formatDuration } from '../schedule/duration.js';
 import { checkWatcher, type Watcher } from './define-watcher.js';
 import type { WatcherRegistry } from './registry.js';
 
-export async function loadPlugins(registry: WatcherRegistry, paths: readonly string[]): Promise<void> {
+/**
+ * Imports one module within `timeoutMs`: a plugin whose top-level await never settles would
+ * otherwise hang the command (or end it with Node's bare exit 13 and no output).
+ */
+async function importWithin(file: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new IamwatchError('INVALID_INPUT', `plugin ${file}: did not finish loading within ${formatDuration(timeoutMs)} (a top-level await that never settles?); PLUGIN_TIMEOUT sets the limit`)), timeoutMs);
+  });
+  const loading = import(pathToFileURL(file).href) as Promise<Record<string, unknown>>;
+  loading.catch(() => {}); // after the deadline its failure has no one left to tell
+  try {
+    return await Promise.race([loading, deadline]);
+  } catch (e) {
+    if (e instanceof IamwatchError) throw e;
+    const code = (e as NodeJS.ErrnoException | null)?.code;
+    const message = errorMessage(e);
+    const why = code === 'ERR_MODULE_NOT_FOUND' && message.includes(file) ? 'no such file' : message;
+    throw new IamwatchError('INVALID_INPUT', `plugin ${file}: cannot load: ${why}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function loadPlugins(registry: WatcherRegistry, paths: readonly string[], timeoutMs = 10_000): Promise<void> {
   for (const file of paths) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ERR_MODULE_NOT_FOUND' && (e as Error).message.includes(file) ? 'no such file' : (e as Error).message;
-      throw new IamwatchError('INVALID_INPUT', `plugin ${file}: cannot load: ${why}`);
-    }
+    const mod = await importWithin(file, timeoutMs);
     if (mod.default === undefined) {
       throw new IamwatchError('INVALID_INPUT', `plugin ${file}: missing default export (write: export default defineWatcher({ ... }))`);
     }

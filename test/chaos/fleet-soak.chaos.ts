@@ -1,7 +1,9 @@
 /**
  * Soak: a fleet of `iamwatch run` processes against a private Redis for CHAOS_SECONDS (default
- * 180), while instances are SIGKILLed and restarted at random and Redis is paused (CLIENT PAUSE) now and
- * then. Every run appends `job occurrence instance` to a file; no occurrence may appear twice, and
+ * 180), while instances are SIGKILLed and restarted at random, Redis is paused (CLIENT PAUSE ...
+ * ALL, up to 4 s: longer than 2/3 of a 3 s lock) now and then, and restarted without persistence
+ * (it comes back empty). Every run appends `job occurrence instance fence` to a file; no
+ * occurrence may appear twice, fences must strictly increase per job (in occurrence order), and
  * every job must keep running. `npm run chaos`; not part of `npm test`.
  */
 import assert from 'node:assert/strict';
@@ -22,12 +24,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
 const random = (): number => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
 
-test(`fleet soak: ${INSTANCES} instances, random kills and Redis pauses for ${SECONDS} s (seed ${seed})`, { timeout: (SECONDS + 60) * 1000 }, async () => {
+test(`fleet soak: ${INSTANCES} instances, random kills, Redis pauses and restarts for ${SECONDS} s (seed ${seed})`, { timeout: (SECONDS + 60) * 1000 }, async () => {
   const redis = await startRedisServer();
   const runs = path.join(dir, 'runs.log');
   writeFileSync(runs, '');
   const conf = path.join(dir, 'jobs.conf');
-  const append = `echo "$IAMWATCH_JOB $IAMWATCH_OCCURRENCE $IAMWATCH_INSTANCE" >> ${runs}`;
+  const append = `echo "$IAMWATCH_JOB $IAMWATCH_OCCURRENCE $IAMWATCH_INSTANCE $IAMWATCH_FENCE" >> ${runs}`;
   writeFileSync(conf, [
     `REDIS_URL=${redis.url}`,
     `* * * * * * cron exec name=tick command='${append}'`,
@@ -37,6 +39,8 @@ test(`fleet soak: ${INSTANCES} instances, random kills and Redis pauses for ${SE
   ].join('\n'));
 
   const fleet = new Map<string, ReturnType<typeof startCli>>();
+  /** The log output of every instance that ended, killed or not. */
+  const outputs: string[] = [];
   let generation = 0;
   const spawnInstance = (): void => {
     const id = `i${generation++}`;
@@ -47,22 +51,29 @@ test(`fleet soak: ${INSTANCES} instances, random kills and Redis pauses for ${SE
   const deadline = Date.now() + SECONDS * 1000;
   let kills = 0;
   let pauses = 0;
+  let restarts = 0;
   while (Date.now() < deadline) {
     await sleep(1000 + random() * 4000);
-    if (random() < 0.75) {
+    const dice = random();
+    if (dice < 0.6) {
       const ids = [...fleet.keys()];
       const victim = ids[Math.floor(random() * ids.length)]!;
       fleet.get(victim)!.child.kill('SIGKILL');
-      await fleet.get(victim)!.done.catch(() => undefined);
+      const r = await fleet.get(victim)!.done.catch(() => undefined);
+      if (r) outputs.push(r.stdout);
       fleet.delete(victim);
       kills++;
       spawnInstance();
-    } else {
-      // A hung Redis: commands time out, claims fail closed.
+    } else if (dice < 0.85) {
+      // A hung Redis: commands get no answer; claims and renewals fail at iamwatch's deadlines.
       const ms = Math.round(1000 + random() * 3000);
       spawnSync('redis-cli', ['-p', String(redis.port), 'CLIENT', 'PAUSE', String(ms), 'ALL']);
       await sleep(ms);
       pauses++;
+    } else {
+      // Redis restarted without persistence: every claim, lock and counter is gone.
+      await redis.restart();
+      restarts++;
     }
   }
   await sleep(2000); // the last restarted instance has its signal handlers installed
@@ -71,19 +82,42 @@ test(`fleet soak: ${INSTANCES} instances, random kills and Redis pauses for ${SE
   await redis.stop();
 
   for (const e of exits) assert.equal(e.code, 0, e.stderr.slice(-2000));
+  outputs.push(...exits.map((e) => e.stdout));
   const lines = readFileSync(runs, 'utf8').trim().split('\n').filter(Boolean);
   const seen = new Map<string, string>();
   const perJob = new Map<string, number>();
+  const byJob = new Map<string, Array<{ at: number; fence: number; line: string }>>();
   for (const line of lines) {
-    const [job, occurrence, instance] = line.split(' ');
-    // Interval occurrences are generations, not times: IAMWATCH_OCCURRENCE is the start, unique per run anyway.
+    const [job, occurrence, instance, fence] = line.split(' ');
+    // Interval occurrences are generations, not times: IAMWATCH_OCCURRENCE is when the run became due, unique per run anyway.
     const key = `${job} ${occurrence}`;
     assert.ok(!seen.has(key), `${key} ran twice: on ${seen.get(key)} and ${instance}`);
     seen.set(key, instance!);
     perJob.set(job!, (perJob.get(job!) ?? 0) + 1);
+    assert.ok(Number(fence) > 0, `no fence: ${line}`);
+    if (!byJob.has(job!)) byJob.set(job!, []);
+    byJob.get(job!)!.push({ at: Date.parse(occurrence!), fence: Number(fence), line });
   }
+  // Fences never go backwards, across kills, pauses and restarts that lost every counter.
+  for (const [job, list] of byJob) {
+    list.sort((a, b) => a.at - b.at);
+    for (let n = 1; n < list.length; n++) {
+      assert.ok(list[n]!.fence > list[n - 1]!.fence, `${job}: fence did not increase:\n${list[n - 1]!.line}\n${list[n]!.line}`);
+    }
+  }
+  const skips = new Map<string, number>();
+  for (const text of outputs) {
+    for (const l of text.split('\n')) {
+      const m = /"event":"skipped".*?"reason":"([a-z-]+)"/.exec(l);
+      if (m) skips.set(m[1]!, (skips.get(m[1]!) ?? 0) + 1);
+    }
+  }
+  const lockLosses = outputs.reduce((n, text) => n + (text.match(/"event":"lock-lost"/g)?.length ?? 0), 0);
   for (const job of ['tick', 'rated', 'iv', 'skipper']) assert.ok((perJob.get(job) ?? 0) > 0, `${job} never ran`);
   // Kills and pauses cost some occurrences (fail closed), but the fleet keeps up most of the time.
   assert.ok(perJob.get('tick')! > SECONDS * 0.5, `tick ran only ${perJob.get('tick')} times in ${SECONDS} s`);
-  console.log(`chaos: ${lines.length} runs, ${kills} kills, ${pauses} Redis pauses, per job ${JSON.stringify(Object.fromEntries(perJob))}`);
+  console.log(
+    `chaos: ${lines.length} runs, ${kills} kills, ${pauses} Redis pauses, ${restarts} Redis restarts, per job ${JSON.stringify(Object.fromEntries(perJob))}, ` +
+      `skips by reason ${JSON.stringify(Object.fromEntries(skips))}, ${lockLosses} lock losses`,
+  );
 });

@@ -1,6 +1,7 @@
 /** Spawning the built CLI as a real process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { SETTINGS } from '../../src/jobsfile/settings.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/iamwatch.js', import.meta.url));
@@ -21,7 +22,7 @@ export interface CliOptions {
 /** A child environment without the caller's iamwatch settings, plus `extra`. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const k of ['REDIS_URL', 'DATABASE_URL', 'IAMWATCH_CONFIG', 'IAMWATCH_PREFIX', 'PLUGINS', 'CRON_TZ', 'FORCE_COLOR', 'METRICS_ADDR', 'NOTIFY_URL']) delete env[k];
+  for (const k of [...Object.keys(SETTINGS), 'IAMWATCH_CONFIG', 'IAMWATCH_STATE_DIR', 'FORCE_COLOR']) delete env[k];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;

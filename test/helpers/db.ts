@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { dbTime, openDatabase } from '../../src/db/connect.js';
+import { openDatabase } from '../../src/db/connect.js';
+import { dbTime } from '../../src/db/dialect.js';
 
 export const MYSQL_URL = process.env.IAMWATCH_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const DAY = 86_400_000;

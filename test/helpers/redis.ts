@@ -1,14 +1,17 @@
 /**
  * Real Redis for tests: the shared server (IAMWATCH_TEST_REDIS_URL, default redis://127.0.0.1:6379,
  * never stopped by a test) and private `redis-server` processes on free loopback ports for tests
- * that must stop, restart or flush one. Every test uses its own key prefix (uniquePrefix()).
+ * that must stop, restart or flush one, or need a TLS-only server. Every test uses its own key
+ * prefix (uniquePrefix()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { createClient } from '@redis/client';
 
 export const SHARED_REDIS_URL = process.env.IAMWATCH_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -34,10 +37,24 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One PING over a raw socket: true when the server answers +PONG within `timeoutMs`. */
-export function ping(port: number, timeoutMs = 500): Promise<boolean> {
+/** TLS for a private redis-server: its certificate, key and the CA it trusts for client certificates. */
+export interface RedisTlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+  /** tls-auth-clients: `yes` requires a client certificate signed by `ca` (mutual TLS). Default no. */
+  authClients?: 'yes' | 'no' | 'optional';
+}
+
+/**
+ * One PING over a raw socket (over TLS with `tls`, presenting the server's own certificate as the
+ * client's and verifying nothing): true when the server answers +PONG within `timeoutMs`.
+ */
+export function ping(port: number, timeoutMs = 500, tls?: RedisTlsFiles): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
+    const sock: Socket = tls
+      ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, cert: readFileSync(tls.cert), key: readFileSync(tls.key) })
+      : createConnection({ host: '127.0.0.1', port });
     let buf = '';
     const done = (ok: boolean): void => {
       clearTimeout(timer);
@@ -46,7 +63,7 @@ export function ping(port: number, timeoutMs = 500): Promise<boolean> {
     };
     const timer = setTimeout(() => done(false), timeoutMs);
     sock.once('error', () => done(false));
-    sock.once('connect', () => sock.write('PING\r\n'));
+    sock.once(tls ? 'secureConnect' : 'connect', () => sock.write('PING\r\n'));
     sock.on('data', (d) => {
       buf += d.toString();
       if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
@@ -74,11 +91,21 @@ async function waitExit(child: ChildProcess, killAfterMs: number): Promise<void>
   clearTimeout(timer);
 }
 
+export interface RedisServerOptions {
+  /** Serve TLS only (`--port 0 --tls-port PORT`); the URL is then rediss://. */
+  tls?: RedisTlsFiles;
+  /** A config file, passed first (e.g. a sentinel.conf with `args: ['--sentinel']`). */
+  configFile?: string;
+  /** More redis-server arguments, e.g. ['--cluster-enabled', 'yes']. */
+  args?: string[];
+}
+
 /**
  * Spawns a private, non-persistent redis-server on a free loopback port in a temporary directory
  * and waits until it answers PING.
  */
-export async function startRedisServer(): Promise<PrivateRedis> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<PrivateRedis> {
+  const { tls, configFile, args = [] } = options;
   const dir = await mkdtemp(path.join(tmpdir(), 'iwtest-redis-'));
   const port = await freePort();
   let child: ChildProcess | null = null;
@@ -87,7 +114,10 @@ export async function startRedisServer(): Promise<PrivateRedis> {
   const spawnServer = async (): Promise<void> => {
     log = '';
     await mkdir(dir, { recursive: true });
-    const c = spawn('redis-server', ['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir], {
+    const listen = tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', tls.authClients ?? 'no']
+      : ['--port', String(port)];
+    const c = spawn('redis-server', [...(configFile ? [configFile] : []), '--save', '', '--appendonly', 'no', ...listen, '--bind', '127.0.0.1', '--dir', dir, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     c.stdout!.on('data', (d: Buffer) => (log += d.toString()));
@@ -99,7 +129,7 @@ export async function startRedisServer(): Promise<PrivateRedis> {
     child = c;
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const outcome = await Promise.race([ping(port).then((ok) => (ok ? 'up' : 'down')), failed]);
+      const outcome = await Promise.race([ping(port, 500, tls).then((ok) => (ok ? 'up' : 'down')), failed]);
       if (outcome === 'up') return;
       if (outcome instanceof Error) {
         child = null;
@@ -122,7 +152,7 @@ export async function startRedisServer(): Promise<PrivateRedis> {
 
   await spawnServer();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     port,
     get running() {
       return child !== null;

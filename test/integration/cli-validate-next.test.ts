@@ -301,7 +301,7 @@ describe('iamwatch next', () => {
     ];
     for (const [spec, message] of cases) {
       const r = await runCli(['next', '--spec', spec]);
-      assert.equal(r.code, 1, spec);
+      assert.equal(r.code, 2, spec); // a bad flag value is a usage error
       assert.match(r.stderr, message);
       assert.ok(r.stderr.startsWith(`iamwatch: --spec "${spec}": `), r.stderr);
       assert.equal(r.stdout, '');
@@ -309,9 +309,9 @@ describe('iamwatch next', () => {
     }
   });
 
-  test('an unknown --tz: exit 1', async () => {
+  test('an unknown --tz: a usage error like every bad flag value (exit 2)', async () => {
     const r = await runCli(['next', '--spec', '@daily', '--tz', 'Mars/Base']);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown time zone "Mars\/Base"/);
     noStack(r);
   });

@@ -5,12 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connectRedis, type RedisConnection } from '../../src/coordination/redis/client.js';
-import { LocalStore } from '../../src/coordination/local/local-store.js';
+import { SqliteStore } from '../../src/coordination/embedded/sqlite-store.js';
+import { stateDatabaseFile } from '../../src/coordination/embedded/sqlite.js';
 import type { JobSpec } from '../../src/jobsfile/job.js';
 import { FileFleet } from '../../src/observe/fleet/file-fleet.js';
 import { RedisFleet } from '../../src/observe/fleet/redis-fleet.js';
@@ -74,17 +75,25 @@ test('Redis heartbeats expire and leave', async () => {
   assert.deepEqual(await fleet.instances(), []);
 });
 
-test('file history: retention, compaction and heartbeats in the state directory', async () => {
+test('embedded history: retention and heartbeats in the state database of the state directory', async () => {
   const now = Date.now();
-  const fleet = new FileFleet(dir, '/etc/x/watchers.conf', { limit: 2, maxAgeMs: 60_000 }, 1);
+  const store = SqliteStore.open(stateDatabaseFile(dir, '/etc/x/watchers.conf'));
+  await access(path.join(dir, 'watchers.conf.sqlite'));
+  const fleet = new FileFleet(dir, store.db, { limit: 2, maxAgeMs: 60_000 });
+  await fleet.append(rec('old', now - 120_000, 0)); // already too old
   for (let i = 1; i <= 110; i++) await fleet.append(rec('j', now - 200 + i, i));
   assert.deepEqual((await fleet.history('j', 10)).map((r) => r.fence), [110, 109]);
-  const lines = (await readFile(path.join(dir, 'watchers.conf.history.jsonl'), 'utf8')).trim().split('\n');
-  assert.ok(lines.length < 110, `compacted to ${lines.length} lines`);
+  assert.deepEqual(await fleet.historyJobs(), ['j']);
+  const { n } = store.db.prepare('SELECT COUNT(*) AS n FROM history').get() as { n: number };
+  assert.equal(n, 2, 'trimmed to the limits on every write');
+  await fleet.beat(beat('short', now), 200);
   await fleet.beat(beat('solo', now), 10_000);
+  assert.deepEqual((await fleet.instances()).map((h) => h.instance), ['short', 'solo']);
+  await sleep(300);
   assert.deepEqual((await fleet.instances()).map((h) => h.instance), ['solo']);
   await fleet.leave('solo');
   assert.deepEqual(await fleet.instances(), []);
+  await store.close();
 });
 
 test('webhooks retry with backoff on 5xx, not on 4xx, and carry no secret', async () => {
@@ -118,8 +127,8 @@ test('webhooks retry with backoff on 5xx, not on 4xx, and carry no secret', asyn
   assert.ok(warnings.some((w) => /gone not delivered: HTTP 404/.test(w)), warnings.join('\n'));
 });
 
-test('health: a stalled loop, a shutdown or nothing scheduled is unhealthy', async () => {
-  const store = new LocalStore();
+test('health: a stalled loop, a shutdown, no jobs or nothing scheduled is unhealthy', async () => {
+  const store = SqliteStore.open(':memory:');
   const now = Date.now();
   const sched = (over: Partial<{ lastTick: number; stopping: boolean; next: number | null }>) => ({
     skewMs: 0,
@@ -132,4 +141,8 @@ test('health: a stalled loop, a shutdown or nothing scheduled is unhealthy', asy
   assert.match((await checkHealth({ scheduler: sched({ lastTick: now - 60_000 }), store })).reasons[0]!, /loop stalled/);
   assert.match((await checkHealth({ scheduler: sched({ stopping: true }), store })).reasons[0]!, /shutting down/);
   assert.match((await checkHealth({ scheduler: sched({ next: null }), store })).reasons[0]!, /no job has an occurrence scheduled/);
+  const empty = await checkHealth({ scheduler: { ...sched({}), states: () => [] }, store });
+  assert.equal(empty.ok, false, 'zero jobs scheduled is not healthy');
+  assert.match(empty.reasons[0]!, /no jobs/);
+  await store.close();
 });

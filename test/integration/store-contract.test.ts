@@ -1,12 +1,20 @@
 /**
  * The CoordinationStore contract (src/coordination/store.ts), run against both implementations:
- * RedisStore on a real Redis (the shared server, one key prefix per test) and LocalStore.
- * Lock expiry is real time with short TTLs, so both stores see it the same way.
+ * RedisStore on a real Redis (the shared server, one key prefix per test) and the embedded
+ * SqliteStore on a state database file, once through one connection and once alternating between
+ * two connections to the same file (as two iamwatch processes on one machine share it).
+ * Lock expiry is real time with short TTLs, so every store sees it the same way.
+ * Then: fences and interval generations never go backwards when the store loses its data (a
+ * private Redis restarted without persistence, a deleted state database).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LocalStore } from '../../src/coordination/local/local-store.js';
+import { SqliteStore } from '../../src/coordination/embedded/sqlite-store.js';
+import { stateDatabaseFile } from '../../src/coordination/embedded/sqlite.js';
 import { connectRedis } from '../../src/coordination/redis/client.js';
 import { jobKeys } from '../../src/coordination/redis/keys.js';
 import { RedisStore } from '../../src/coordination/redis/redis-store.js';
@@ -27,38 +35,72 @@ const BASE = Math.floor(Date.now() / 1000) * 1000;
 const TTL = 30_000;
 
 interface Impl {
-  name: 'redis' | 'local';
+  name: string;
+  kind: 'redis' | 'local';
   open(): Promise<CoordinationStore>;
   cleanup(): Promise<void>;
 }
 
+/** Two stores on the same state database, used in turn: every other call goes to the other one. */
+function alternating(a: CoordinationStore, b: CoordinationStore): CoordinationStore {
+  let n = 0;
+  const next = (): CoordinationStore => (n++ % 2 === 0 ? a : b);
+  return {
+    kind: a.kind,
+    claim: (req) => next().claim(req),
+    claimInterval: (req) => next().claimInterval(req),
+    acquire: (req) => next().acquire(req),
+    renew: (job, token, ttlMs) => next().renew(job, token, ttlMs),
+    release: (job, token, ended) => next().release(job, token, ended),
+    newestClaim: (job) => next().newestClaim(job),
+    running: (job) => next().running(job),
+    time: () => next().time(),
+    close: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
+}
+
 const prefix = uniquePrefix();
 let admin: TestRedisClient;
+let stateDir: string;
 
 const impls: Impl[] = [
   {
     name: 'redis',
+    kind: 'redis',
     open: () => redisStore(SHARED_REDIS_URL, prefix),
     cleanup: () => deletePrefix(admin, prefix),
   },
-  { name: 'local', open: async () => new LocalStore(), cleanup: async () => {} },
+  { name: 'embedded', kind: 'local', open: async () => SqliteStore.open(stateDatabaseFile(stateDir, 'one.conf')), cleanup: async () => {} },
+  {
+    name: 'embedded, two connections',
+    kind: 'local',
+    open: async () => alternating(SqliteStore.open(stateDatabaseFile(stateDir, 'two.conf')), SqliteStore.open(stateDatabaseFile(stateDir, 'two.conf'))),
+    cleanup: async () => {},
+  },
 ];
 
 before(async () => {
   admin = await openClient(SHARED_REDIS_URL);
+  stateDir = await mkdtemp(path.join(tmpdir(), 'iw-contract-'));
 });
 
 after(async () => {
   await deletePrefix(admin, prefix);
   await admin.close();
+  await rm(stateDir, { recursive: true, force: true });
 });
+
+const strictlyIncreasing = (xs: number[]): boolean => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
 
 for (const impl of impls) {
   describe(`CoordinationStore contract: ${impl.name}`, () => {
     let store: CoordinationStore;
     before(async () => {
       store = await impl.open();
-      assert.equal(store.kind, impl.name);
+      assert.equal(store.kind, impl.kind);
     });
     after(async () => {
       await store.close();
@@ -120,7 +162,6 @@ for (const impl of impls) {
     });
 
     test('the fencing token is strictly increasing across claims, interval generations and manual runs', async () => {
-      const strictlyIncreasing = (xs: number[]): boolean => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
       const job = jobName();
       const fences: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -134,16 +175,18 @@ for (const impl of impls) {
 
       const ijob = jobName();
       const ifences: number[] = [];
+      const gens: number[] = [];
       for (let i = 0; i < 3; i++) {
         const r = await store.claimInterval({ job: ijob, holder: holder('a'), ttlMs: TTL, intervalMs: 1 });
         assert.equal(r.kind, 'won', JSON.stringify(r));
         if (r.kind !== 'won') continue;
-        assert.equal(r.generation, i + 1);
+        gens.push(r.generation);
         ifences.push(r.fence);
         await store.release(ijob, r.token, true);
         await sleep(5);
       }
       assert.ok(strictlyIncreasing(ifences), `interval: ${ifences.join(',')}`);
+      assert.ok(strictlyIncreasing(gens), `generations: ${gens.join(',')}`);
 
       const mjob = jobName();
       const mfences: number[] = [];
@@ -193,7 +236,6 @@ for (const impl of impls) {
       const a = await store.claimInterval({ job, holder: holder('a'), ttlMs: TTL, intervalMs });
       assert.equal(a.kind, 'won');
       if (a.kind !== 'won') return;
-      assert.equal(a.generation, 1);
       const first = await store.time();
       assert.ok(Math.abs(a.due - first) < 1_000, `a first run is due when claimed: due ${a.due}, now ${first}`);
       const busy = await store.claimInterval({ job, holder: holder('b'), ttlMs: TTL, intervalMs });
@@ -211,7 +253,7 @@ for (const impl of impls) {
       const b = await store.claimInterval({ job, holder: holder('b'), ttlMs: TTL, intervalMs });
       assert.equal(b.kind, 'won');
       if (b.kind === 'won') {
-        assert.equal(b.generation, 2);
+        assert.ok(b.generation > a.generation, `generation ${b.generation} after ${a.generation}`);
         assert.ok(b.fence > a.fence);
         // Due the interval after the previous end, on the store's clock: every instance agrees.
         assert.ok(b.due >= endedAt - 50 + intervalMs && b.due <= endedAt + intervalMs + 50, `due ${b.due - endedAt} ms after the end`);
@@ -235,7 +277,7 @@ for (const impl of impls) {
       const b = await store.claimInterval({ job, holder: holder('b'), ttlMs: TTL, intervalMs: 100 });
       assert.equal(b.kind, 'won');
       if (b.kind === 'won' && a.kind === 'won') {
-        assert.equal(b.generation, 2);
+        assert.ok(b.generation > a.generation, `generation ${b.generation} after ${a.generation}`);
         assert.ok(b.fence > a.fence);
         // The dead holder's late release must not record an end or disturb the new run.
         await store.release(job, a.token, true);
@@ -322,6 +364,32 @@ for (const impl of impls) {
       assert.equal((await store.acquire({ job, holder: holder('cli'), ttlMs: TTL })).kind, 'won');
     });
 
+    test('fences and generations follow the store clock: a fence is at least its ms x 1000, a generation at least its ms', async () => {
+      const job = jobName();
+      const before = await store.time();
+      const c = await store.claim({ job, occurrence: BASE, holder: holder('a'), ttlMs: TTL, skipIfRunning: false });
+      const m = await store.acquire({ job: jobName(), holder: holder('m'), ttlMs: TTL });
+      const i = await store.claimInterval({ job: jobName(), holder: holder('i'), ttlMs: TTL, intervalMs: 1_000 });
+      const afterMs = await store.time();
+      assert.ok(c.kind === 'won' && m.kind === 'won' && i.kind === 'won');
+      for (const fence of [c.fence, m.fence, i.fence]) {
+        assert.ok(Number.isSafeInteger(fence), `fence ${fence} is an exact integer`);
+        assert.ok(fence >= before * 1000 && fence <= (afterMs + 1) * 1000, `fence ${fence} vs clock ${before}..${afterMs}`);
+      }
+      assert.ok(Number.isSafeInteger(i.generation) && i.generation >= before && i.generation <= afterMs + 1, `generation ${i.generation} vs clock ${before}..${afterMs}`);
+      // Several in one millisecond still increase, by one each.
+      await store.release(job, c.token, false);
+      const burst = [c.fence];
+      for (let n = 0; n < 20; n++) {
+        const r = await store.acquire({ job, holder: holder('b'), ttlMs: TTL });
+        assert.equal(r.kind, 'won');
+        if (r.kind !== 'won') continue;
+        burst.push(r.fence);
+        await store.release(job, r.token, false);
+      }
+      assert.ok(strictlyIncreasing(burst), `fences ${burst.join(',')}`);
+    });
+
     test('time() is the store clock, close to this one (same host)', async () => {
       const t = await store.time();
       assert.ok(Math.abs(t - Date.now()) < 1_000, `store time ${t} vs ${Date.now()}`);
@@ -386,5 +454,84 @@ describe('RedisStore on a private server', () => {
       await store.close();
       await client.close();
     }
+  });
+});
+
+describe('fences and interval generations never go backwards when the store loses its data', () => {
+  const jobs = ['purge', 'disable', 'poll'];
+
+  /** Takes fences (claims, manual runs, interval runs) and interval generations on a few jobs. */
+  async function take(store: CoordinationStore): Promise<{ fences: number[]; generations: number[] }> {
+    const fences: number[] = [];
+    const generations: number[] = [];
+    for (const job of jobs) {
+      for (let i = 0; i < 3; i++) {
+        const c = await store.claim({ job, occurrence: BASE + i * 1_000, holder: holder('a'), ttlMs: TTL, skipIfRunning: false });
+        assert.equal(c.kind, 'won', JSON.stringify(c));
+        if (c.kind !== 'won') continue;
+        fences.push(c.fence);
+        await store.release(job, c.token, false);
+      }
+      const m = await store.acquire({ job, holder: holder('m'), ttlMs: TTL });
+      assert.equal(m.kind, 'won');
+      if (m.kind === 'won') {
+        fences.push(m.fence);
+        await store.release(job, m.token, false);
+      }
+      for (let i = 0; i < 3; i++) {
+        const r = await store.claimInterval({ job: `${job}-every`, holder: holder('i'), ttlMs: TTL, intervalMs: 1 });
+        assert.equal(r.kind, 'won', JSON.stringify(r));
+        if (r.kind !== 'won') continue;
+        fences.push(r.fence);
+        generations.push(r.generation);
+        await store.release(`${job}-every`, r.token, true);
+        await sleep(3);
+      }
+    }
+    assert.ok(strictlyIncreasing(generations.slice(0, 3)), `generations ${generations.join(',')}`);
+    return { fences, generations };
+  }
+
+  function assertAllLarger(before: { fences: number[]; generations: number[] }, after: { fences: number[]; generations: number[] }): void {
+    assert.ok(Math.min(...after.fences) > Math.max(...before.fences), `fences after the loss ${after.fences.join(',')} vs before ${before.fences.join(',')}`);
+    assert.ok(
+      Math.min(...after.generations) > Math.max(...before.generations),
+      `generations after the loss ${after.generations.join(',')} vs before ${before.generations.join(',')}`,
+    );
+  }
+
+  test('Redis restarted without persistence: every new fence and generation is larger than any before', async () => {
+    const server = await startRedisServer();
+    const p = uniquePrefix();
+    try {
+      const first = await redisStore(server.url, p);
+      const before = await take(first);
+      await first.close();
+      await server.restart();
+      const client = await openClient(server.url);
+      assert.deepEqual(await client.keys(`${p}:*`), [], 'the restart lost every key');
+      await client.close();
+      const second = await redisStore(server.url, p);
+      const after = await take(second);
+      await second.close();
+      assertAllLarger(before, after);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('embedded: a deleted state database: every new fence and generation is larger than any before', async () => {
+    const file = stateDatabaseFile(stateDir, 'lost.conf');
+    const first = SqliteStore.open(file);
+    const before = await take(first);
+    await first.close();
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) await rm(f, { force: true });
+    // A fresh store a few milliseconds later (the clock is what carries the fences over the loss).
+    await sleep(5);
+    const second = SqliteStore.open(file);
+    assert.equal(await second.newestClaim('purge'), null, 'the claims are gone');
+    const after = await take(second);
+    await second.close();
+    assertAllLarger(before, after);
   });
 });

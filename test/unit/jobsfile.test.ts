@@ -123,9 +123,11 @@ describe('jobs file: valid lines and defaults', () => {
     }
   });
 
-  test('a file with no jobs is valid', () => {
+  test('a file with no jobs is valid, with a warning', () => {
     const jf = parse('# nothing\n');
-    assert.deepEqual([jf.jobs, jf.diagnostics], [[], []]);
+    assert.deepEqual(jf.jobs, []);
+    assert.deepEqual(jf.diagnostics.map((d) => [d.line, d.col, d.severity]), [[1, 1, 'warning']]);
+    assert.match(jf.diagnostics[0]!.message, /^no jobs/);
     assert.equal(hasErrors(jf.diagnostics), false);
   });
 });
@@ -205,20 +207,20 @@ describe('jobs file: errors with line:col', () => {
     { what: 'CRON_TZ unknown', text: 'CRON_TZ=Mars/Base', expected: [['1:9 error', 'unknown time zone "Mars/Base" (expected an IANA name such as Europe/London or UTC)']] },
     { what: 'CRON_TZ empty', text: 'CRON_TZ=', expected: [['1:9 error', /^unknown time zone ""/]] },
     // ---- settings
-    { what: 'REDIS_URL not a URL', text: 'REDIS_URL=not a url', expected: [['1:11 error', 'REDIS_URL: not a Redis URL (expected redis://host:6379)']] },
-    { what: 'REDIS_URL without a scheme', text: 'REDIS_URL=localhost:6379', expected: [['1:11 error', 'REDIS_URL: not a URL: write redis://localhost:6379']] },
-    { what: 'REDIS_URL wrong scheme', text: 'REDIS_URL=http://x', expected: [['1:11 error', 'REDIS_URL: unsupported scheme "http:" (expected redis://, rediss://, redis+sentinel://, redis+cluster://)']] },
-    { what: 'DATABASE_URL wrong scheme', text: 'DATABASE_URL=postgres://x/db', expected: [['1:14 error', 'DATABASE_URL: unsupported scheme "postgres:" (expected mysql: mariadb:)']] },
-    { what: 'DATABASE_URL not a URL', text: 'DATABASE_URL = ./file.db', expected: [['1:16 error', /^DATABASE_URL: not a URL: expected mysql:\/\/\.\.\. or mariadb:\/\/\.\.\.$/]] },
-    { what: 'IAMWATCH_PREFIX', text: 'IAMWATCH_PREFIX=a b', expected: [['1:17 error', 'IAMWATCH_PREFIX: use letters, digits, _ . : and - only']] },
-    { what: 'SHUTDOWN_TIMEOUT', text: 'SHUTDOWN_TIMEOUT=soon', expected: [['1:18 error', /^SHUTDOWN_TIMEOUT: invalid duration "soon"/]] },
-    { what: 'MAX_CLOCK_SKEW', text: 'MAX_CLOCK_SKEW=0s', expected: [['1:16 error', 'MAX_CLOCK_SKEW: duration "0s" must be greater than zero']] },
-    { what: 'HISTORY_LIMIT not a number', text: 'HISTORY_LIMIT=abc', expected: [['1:15 error', 'HISTORY_LIMIT must be a whole number, got "abc"']] },
-    { what: 'HISTORY_LIMIT below min', text: 'HISTORY_LIMIT=0', expected: [['1:15 error', 'HISTORY_LIMIT must be at least 1, got 0']] },
-    { what: 'HISTORY_MAX_AGE', text: 'HISTORY_MAX_AGE=1y', expected: [['1:17 error', /^HISTORY_MAX_AGE: invalid duration "1y"/]] },
-    { what: 'METRICS_ADDR', text: 'METRICS_ADDR=9464', expected: [['1:14 error', 'METRICS_ADDR: expected host:port, e.g. 127.0.0.1:9464']] },
-    { what: 'NOTIFY_URL', text: 'NOTIFY_URL=ftp://x', expected: [['1:12 error', 'NOTIFY_URL: unsupported scheme "ftp:" (expected http: https:)']] },
-    { what: 'a setting from an expanded variable', text: 'PORT=x\nMETRICS_ADDR=127.0.0.1:${PORT}', expected: [['2:14 error', /^METRICS_ADDR: expected host:port/]] },
+    { what: 'REDIS_URL not a URL', text: 'REDIS_URL=not a url', expected: [['1:11 error', 'REDIS_URL (jobs file): not a Redis URL (expected redis://host:6379)']] },
+    { what: 'REDIS_URL without a scheme', text: 'REDIS_URL=localhost:6379', expected: [['1:11 error', 'REDIS_URL (jobs file): not a URL: write redis://localhost:6379']] },
+    { what: 'REDIS_URL wrong scheme', text: 'REDIS_URL=http://x', expected: [['1:11 error', 'REDIS_URL (jobs file): unsupported scheme "http:" (expected redis://, rediss://, redis+sentinel://, redis+cluster://)']] },
+    { what: 'DATABASE_URL wrong scheme', text: 'DATABASE_URL=postgres://x/db', expected: [['1:14 error', 'DATABASE_URL (jobs file): unsupported scheme "postgres:" (expected mysql:// or mariadb://)']] },
+    { what: 'DATABASE_URL not a URL', text: 'DATABASE_URL = ./file.db', expected: [['1:16 error', 'DATABASE_URL (jobs file): not a valid URL: expected the form mysql://user:password@host:3306/database']] },
+    { what: 'IAMWATCH_PREFIX', text: 'IAMWATCH_PREFIX=a b', expected: [['1:17 error', 'IAMWATCH_PREFIX (jobs file): use letters, digits, _ . : and - only']] },
+    { what: 'SHUTDOWN_TIMEOUT', text: 'SHUTDOWN_TIMEOUT=soon', expected: [['1:18 error', /^SHUTDOWN_TIMEOUT \(jobs file\): invalid duration "soon"/]] },
+    { what: 'MAX_CLOCK_SKEW', text: 'MAX_CLOCK_SKEW=0s', expected: [['1:16 error', 'MAX_CLOCK_SKEW (jobs file): duration "0s" must be greater than zero']] },
+    { what: 'HISTORY_LIMIT not a number', text: 'HISTORY_LIMIT=abc', expected: [['1:15 error', 'HISTORY_LIMIT (jobs file): must be a whole number, got "abc"']] },
+    { what: 'HISTORY_LIMIT below min', text: 'HISTORY_LIMIT=0', expected: [['1:15 error', 'HISTORY_LIMIT (jobs file): must be at least 1, got 0']] },
+    { what: 'HISTORY_MAX_AGE', text: 'HISTORY_MAX_AGE=1y', expected: [['1:17 error', /^HISTORY_MAX_AGE \(jobs file\): invalid duration "1y"/]] },
+    { what: 'METRICS_ADDR', text: 'METRICS_ADDR=9464', expected: [['1:14 error', 'METRICS_ADDR (jobs file): expected host:port with a port up to 65535, e.g. 127.0.0.1:9464']] },
+    { what: 'NOTIFY_URL', text: 'NOTIFY_URL=ftp://x', expected: [['1:12 error', 'NOTIFY_URL (jobs file): unsupported scheme "ftp:" (expected http:// or https://)']] },
+    { what: 'a setting from an expanded variable', text: 'PORT=x\nMETRICS_ADDR=127.0.0.1:${PORT}', expected: [['2:14 error', /^METRICS_ADDR \(jobs file\): expected host:port/]] },
   ];
   for (const c of cases) {
     test(`${c.what}: ${JSON.stringify(c.text)}`, () => expectDiagnostics(c.text, c.expected, c.env));
@@ -249,7 +251,7 @@ describe('jobs file: errors with line:col', () => {
     assert.deepEqual(jf.diagnostics.map((d) => `${d.line}:${d.col}`), ['2:11', '3:9', '4:3', '5:1', '6:16', '7:13', '8:33', '9:26', '10:1', '12:1']);
     assert.ok(jf.diagnostics.every((d) => d.severity === 'error' && d.file === 'jobs.conf'));
     assert.deepEqual(jf.jobs.map((j) => j.name), ['clean']);
-    assert.equal(formatDiagnostic(jf.diagnostics[0]!), 'jobs.conf:2:11: error: REDIS_URL: unsupported scheme "http:" (expected redis://, rediss://, redis+sentinel://, redis+cluster://)');
+    assert.equal(formatDiagnostic(jf.diagnostics[0]!), 'jobs.conf:2:11: error: REDIS_URL (jobs file): unsupported scheme "http:" (expected redis://, rediss://, redis+sentinel://, redis+cluster://)');
   });
 });
 
@@ -335,7 +337,7 @@ describe('jobs file: variables', () => {
     assert.equal(onlyJob("@daily cron exec command='echo ${HOME} $$'").options.command, 'echo ${HOME} $$');
     assert.equal(onlyJob('@daily cron exec command="echo ${HOME}"').options.command, 'echo /home/ops');
     assert.equal(onlyJob('@daily cron exec command=${HOME}').options.command, '/home/ops');
-    const jf = parse("A='${HOME}'\nB=\"${HOME}\"\nC=${HOME}\nD= spaced out  ");
+    const jf = parse("A='${HOME}'\nB=\"${HOME}\"\nC=${HOME}\nD= spaced out  \n@daily cron clean");
     assert.deepEqual(jf.diagnostics, []);
     assert.deepEqual(jf.variables, { A: '${HOME}', B: '/home/ops', C: '/home/ops', D: 'spaced out' });
   });
@@ -379,9 +381,12 @@ describe('jobs file: variables', () => {
     const defaults = parse('', {}).settings;
     assert.deepEqual(defaults, {
       redisUrl: undefined,
+      redisTls: { ca: undefined, cert: undefined, key: undefined, servername: undefined },
       databaseUrl: undefined,
       prefix: 'iamwatch',
+      logLevel: 'info',
       plugins: [],
+      pluginTimeoutMs: 10_000,
       shutdownTimeoutMs: 180_000,
       maxClockSkewMs: 5_000,
       historyLimit: 1000,
@@ -394,14 +399,18 @@ describe('jobs file: variables', () => {
   test('settings: an empty value in the file means unset (REDIS_URL=${REDIS_URL:-})', () => {
     assert.equal(parse('REDIS_URL=${REDIS_URL:-}', {}).settings.redisUrl, undefined);
     assert.equal(parse('REDIS_URL=${REDIS_URL:-}', { REDIS_URL: 'redis://r:1' }).settings.redisUrl, 'redis://r:1');
-    assert.deepEqual(parse('REDIS_URL=\nDATABASE_URL=', {}).diagnostics, []);
+    assert.deepEqual(parse('REDIS_URL=\nDATABASE_URL=\n@daily cron clean', {}).diagnostics, []);
   });
 
-  test('settings: an invalid value in the environment is ignored (the default applies)', () => {
-    const s = parse('', { HISTORY_LIMIT: 'many', REDIS_URL: 'nope', SHUTDOWN_TIMEOUT: '10s' }).settings;
-    assert.equal(s.historyLimit, 1000);
-    assert.equal(s.redisUrl, undefined);
-    assert.equal(s.shutdownTimeoutMs, 10_000);
+  test('settings: an invalid value in the environment is an error without a line, never a silent default', () => {
+    const jf = parse('@daily cron clean', { HISTORY_LIMIT: 'many', REDIS_URL: 'nope', SHUTDOWN_TIMEOUT: '10s' });
+    assert.deepEqual(jf.diagnostics.map(formatDiagnostic), [
+      'jobs.conf: error: REDIS_URL (environment): not a URL: write redis://nope',
+      'jobs.conf: error: HISTORY_LIMIT (environment): must be a whole number, got "many"',
+    ]);
+    // Kept as written, so nothing downstream can mistake it for "unset" (in-process locks).
+    assert.equal(jf.settings.redisUrl, 'nope');
+    assert.equal(jf.settings.shutdownTimeoutMs, 10_000);
   });
 
   test('a variable line is recognised with blanks and lower-case names; a job line is never one', () => {
@@ -503,8 +512,9 @@ describe('option declarations', () => {
     assert.deepEqual(checkDecls(null), ['options must be an object of declarations']);
     assert.deepEqual(checkDecls('x'), ['options must be an object of declarations']);
     assert.deepEqual(checkDecls({ Bad_Name: { type: 'int' } }), ['option name "Bad_Name" must be lower-case letters, digits and dashes']);
-    assert.deepEqual(checkDecls({ a: { type: 'float' } }), ['option "a" needs a type (int, duration, bool, string, enum)']);
-    assert.deepEqual(checkDecls({ a: null }), ['option "a" needs a type (int, duration, bool, string, enum)']);
+    assert.deepEqual(checkDecls({ a: { type: 'float' } }), ['option "a" needs a type (int, duration, bool, string, enum, url)']);
+    assert.deepEqual(checkDecls({ a: null }), ['option "a" needs a type (int, duration, bool, string, enum, url)']);
+    assert.deepEqual(checkDecls({ a: { type: 'url' } }), ['url option "a" needs a non-empty protocols list, e.g. [\'https:\']']);
     assert.deepEqual(checkDecls({ a: { type: 'enum' } }), ['enum option "a" needs a non-empty values list']);
     assert.deepEqual(checkDecls({ a: { type: 'enum', values: [] } }), ['enum option "a" needs a non-empty values list']);
   });
@@ -521,11 +531,17 @@ describe('settings', () => {
     ['IAMWATCH_PREFIX', 'iam:prod.v1-x_y', null],
     ['IAMWATCH_PREFIX', 'a/b', 'use letters, digits, _ . : and - only'],
     ['METRICS_ADDR', '0.0.0.0:9464', null],
-    ['METRICS_ADDR', 'localhost:99999x', 'expected host:port, e.g. 127.0.0.1:9464'],
-    ['METRICS_ADDR', '[::1]:9464', 'expected host:port, e.g. 127.0.0.1:9464'],
+    ['METRICS_ADDR', 'localhost:99999x', 'expected host:port with a port up to 65535, e.g. 127.0.0.1:9464'],
+    ['METRICS_ADDR', 'localhost:99999', 'expected host:port with a port up to 65535, e.g. 127.0.0.1:9464'],
+    ['METRICS_ADDR', ':9464', null],
+    ['METRICS_ADDR', '[::1]:9464', null],
+    ['IAMWATCH_LOG_LEVEL', 'debug', null],
+    ['IAMWATCH_LOG_LEVEL', 'verbose', 'must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
+    ['NOTIFY_URL', 'https://user:pw@hooks.example/x', null],
+    ['NOTIFY_URL', 'https//user:pw@hooks', 'not a valid URL: expected the form https://hooks.example.com/path'],
     ['NOTIFY_URL', 'https://hooks.example/x', null],
     ['SHUTDOWN_TIMEOUT', '3m', null],
-    ['HISTORY_LIMIT', '1000001', 'HISTORY_LIMIT must be at most 1000000, got 1000001'],
+    ['HISTORY_LIMIT', '1000001', 'must be at most 1000000, got 1000001'],
     ['PLUGINS', 'anything at all', null],
     ['CRON_TZ', 'not checked here', null],
   ];

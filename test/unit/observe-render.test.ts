@@ -24,15 +24,16 @@ function model(over: Partial<DashboardModel> = {}): DashboardModel {
     now: NOW,
     instance: 'web-1:42',
     file: '/etc/iamwatch/watchers.conf',
-    redis: { label: redactUrl('redis://app:s3cret@redis.internal:6379'), up: true },
-    database: { label: redactUrl('mysql://iam:dbpass@db:3306/iam'), up: false },
+    // Raw secrets on purpose: the dashboard must hide them itself.
+    redis: { label: 'redis://app:s3cret@redis.internal:6379', up: true },
+    database: { label: 'mysql://iam:dbpass@db:3306/iam', up: false },
     skewMs: 12,
     instances: [
       { instance: 'web-1:42', lastBeat: NOW, skewMs: 12, self: true, running: 1 },
       { instance: 'web-2:77', lastBeat: NOW - 3_000, skewMs: -4, self: false, running: 1 },
     ],
     jobs: [
-      { name: 'purge-audit', mode: 'cron', schedule: '0 3 * * *', tz: 'UTC', next: NOW + 4_000, state: { kind: 'idle' }, ok: 3, failed: 1, last: { outcome: 'ok', durationMs: 1500, summary: 'deleted 12 rows', instance: 'web-1:42', at: NOW - 60_000 } },
+      { name: 'purge-audit', mode: 'cron', schedule: '0 3 * * *', tz: 'UTC', next: NOW + 4_000, state: { kind: 'idle' }, ok: 3, failed: 1, last: { outcome: 'ok', durationMs: 1500, summary: 'deleted 12 rows via mysql://u:rowpass@db/iam', instance: 'web-1:42', at: NOW - 60_000 } },
       { name: 'report', mode: 'rate', schedule: '@every 15m', tz: 'UTC', next: NOW + 60_000, state: { kind: 'running-here', since: NOW - 5_000 }, ok: 0, failed: 0 },
       { name: 'disable-users', mode: 'cron', schedule: '30 2 * * 1-5', tz: 'America/New_York', next: NOW + 90_000_000, state: { kind: 'running-elsewhere', instance: 'web-2:77', since: NOW - 1_000 }, ok: 1, failed: 0 },
       { name: 'cleansecret', mode: 'interval', schedule: '@every 1h', tz: 'UTC', next: NOW + 1_000, state: { kind: 'skipped', reason: 'overlap' }, ok: 0, failed: 2, last: { outcome: 'timeout', durationMs: 30_000, error: 'timed out after 30000 ms', instance: 'web-1:42', at: NOW } },
@@ -41,6 +42,7 @@ function model(over: Partial<DashboardModel> = {}): DashboardModel {
     logs: [
       { time: '12:00:00', level: 'info', text: '[purge-audit] run ok in 1500 ms' },
       { time: '12:00:01', level: 'error', text: '[cleansecret] run timeout after 30000 ms' },
+      { time: '12:00:02', level: 'warn', text: 'webhook https://hook:tailpass@hooks.example/x?token=tok3n failed' },
     ],
     ...over,
   };
@@ -51,7 +53,7 @@ test('dashboard: header, one row per job with its state, counts, last outcome an
   const frame = lastFrame() ?? '';
   unmount();
   for (const text of ['web-1:42', 'redis://app:***@redis.internal:6379', ' up', 'mysql://iam:***@db:3306/iam', 'DOWN', 'skew 12 ms', '2 live', 'web-2:77']) assert.ok(frame.includes(text), `header has ${text}:\n${frame}`);
-  assert.ok(!/s3cret|dbpass/.test(frame), 'no password in the dashboard');
+  assert.ok(!/s3cret|dbpass|rowpass|tailpass|tok3n/.test(frame), `no password in the dashboard:\n${frame}`);
   // 100 columns: each job is a row plus a line with its counts and last outcome.
   const lines = frame.split('\n');
   const row = (name: string): string => {

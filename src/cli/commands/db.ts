@@ -6,8 +6,10 @@
 import { existsSync } from 'node:fs';
 import { databaseLabel, openDatabase } from '../../db/connect.js';
 import type { DemoCounts, SchemaCheck } from '../../db/schema.js';
+import { IamwatchError } from '../../errors.js';
 import type { JobsFile } from '../../jobsfile/job.js';
-import { configPath, loadValidJobsFile } from '../load.js';
+import { checkSetting, settingProblem } from '../../jobsfile/settings.js';
+import { configPath, configFrom, loadValidJobsFile } from '../load.js';
 
 /**
  * DATABASE_URL from the jobs file (which falls back to the environment), or from the environment
@@ -15,9 +17,12 @@ import { configPath, loadValidJobsFile } from '../load.js';
  */
 export async function databaseUrlFor(opts: { config?: string; plugin?: string[] }, onDiagnostics: (jf: JobsFile) => void): Promise<string | undefined> {
   if (opts.config === undefined && process.env.IAMWATCH_CONFIG === undefined && !existsSync(configPath(undefined))) {
-    return process.env.DATABASE_URL || undefined;
+    const url = process.env.DATABASE_URL || undefined;
+    const problem = url === undefined ? null : checkSetting('DATABASE_URL', url);
+    if (problem) throw new IamwatchError('INVALID_INPUT', settingProblem('DATABASE_URL', 'environment', problem));
+    return url;
   }
-  const { jobsFile } = await loadValidJobsFile({ config: opts.config, plugins: opts.plugin }, onDiagnostics);
+  const { jobsFile } = await loadValidJobsFile(configFrom(opts), onDiagnostics);
   return jobsFile.settings.databaseUrl;
 }
 

@@ -6,10 +6,11 @@
 import type { CoordinationStore } from '../../coordination/store.js';
 import { IamwatchError } from '../../errors.js';
 import type { JobsFile } from '../../jobsfile/job.js';
+import { stateDir } from '../../observe/fleet/file-fleet.js';
 import type { FleetStore } from '../../observe/fleet/fleet-store.js';
 import type { Logger } from '../../observe/log-types.js';
 import { redactUrl } from '../../observe/redact.js';
-import { loadValidJobsFile } from '../load.js';
+import { configFrom, loadValidJobsFile } from '../load.js';
 import { printDiagnostics } from '../output.js';
 
 export interface FleetSource {
@@ -22,10 +23,10 @@ export interface FleetSource {
 const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => silent };
 
 export async function openFleetSource(o: { config?: string; plugin?: string[]; connectWaitMs?: number }): Promise<FleetSource> {
-  const { jobsFile } = await loadValidJobsFile({ config: o.config, plugins: o.plugin }, (jf) => printDiagnostics(jf.diagnostics.filter((d) => d.severity === 'error')));
+  const { jobsFile } = await loadValidJobsFile(configFrom(o), (jf) => printDiagnostics(jf.diagnostics.filter((d) => d.severity === 'error')));
   const { settings } = jobsFile;
   const [{ openStore }, { openFleet }] = await Promise.all([import('../../coordination/open-store.js'), import('../../observe/fleet/open-fleet.js')]);
-  const store = await openStore(settings.redisUrl, settings.prefix, silent, o.connectWaitMs ?? 3_000);
+  const store = await openStore(settings.redisUrl, settings.prefix, silent, { stateDir: stateDir(jobsFile.file), jobsFile: jobsFile.file, connectWaitMs: o.connectWaitMs ?? 3_000, redisTls: settings.redisTls });
   if (store.kind === 'redis') {
     const { connection } = store as CoordinationStore & { connection: { isReady: boolean } };
     if (!connection.isReady) {

@@ -5,7 +5,7 @@ import { SpecSyntaxError } from '../../schedule/cron-spec.js';
 import { formatInstant, parseTimeInput, resolveTimeInput, type TimeInput } from '../../schedule/iso.js';
 import { cronSchedule, parseScheduleExpr, rateSchedule, type ScheduleExpr } from '../../schedule/schedule.js';
 import { canonicalZone, isValidZone } from '../../schedule/zone.js';
-import { loadValidJobsFile } from '../load.js';
+import { configFrom, loadValidJobsFile } from '../load.js';
 import { printDiagnostics } from '../output.js';
 
 export interface NextEntry {
@@ -54,18 +54,18 @@ export async function next(opts: NextOptions): Promise<NextEntry[]> {
   const fromIn = (tz: string): number => (from ? resolveTimeInput(from, tz) : opts.now);
   if (opts.spec !== undefined) {
     const tz = opts.tz ?? 'UTC';
-    if (!isValidZone(tz)) throw new IamwatchError('INVALID_INPUT', `--tz: unknown time zone "${tz}" (expected an IANA name such as Europe/London or UTC)`);
+    if (!isValidZone(tz)) throw new IamwatchError('USAGE', `--tz: unknown time zone "${tz}" (expected an IANA name such as Europe/London or UTC)`);
     let expr: ScheduleExpr;
     try {
       expr = parseScheduleExpr(opts.spec);
     } catch (e) {
       if (!(e instanceof SpecSyntaxError)) throw e;
-      throw new IamwatchError('INVALID_INPUT', `--spec "${opts.spec}": ${e.message}`);
+      throw new IamwatchError('USAGE', `--spec "${opts.spec}": ${e.message}`);
     }
     const zone = canonicalZone(tz);
     return [{ job: null, watcher: null, mode: null, schedule: expr.source, tz: zone, next: upcoming(expr, expr.kind === 'every' ? 'rate' : 'cron', zone, fromIn(zone), opts.count) }];
   }
-  const { jobsFile } = await loadValidJobsFile({ config: opts.config, plugins: opts.plugin, now: opts.now }, (jf) => printDiagnostics(jf.diagnostics));
+  const { jobsFile } = await loadValidJobsFile({ ...configFrom(opts), now: opts.now }, (jf) => printDiagnostics(jf.diagnostics));
   let jobs: JobSpec[] = jobsFile.jobs;
   if (opts.jobs.length > 0) {
     const unknown = opts.jobs.filter((name) => !jobs.some((j) => j.name === name));

@@ -3,7 +3,7 @@
  * overlaps a fleet run of the same job; when the lock is held it fails with LOCK_HELD and says who
  * holds it. Logs go to stderr; the result goes to stdout.
  */
-import { IamwatchError } from '../../errors.js';
+import { errorMessage, IamwatchError } from '../../errors.js';
 import type { JobSpec } from '../../jobsfile/job.js';
 import { LogSink } from '../../observe/log-sink.js';
 import { systemClock } from '../../scheduler/clock.js';
@@ -13,8 +13,10 @@ import { Renewer } from '../../scheduler/renewer.js';
 import { RunControl } from '../../scheduler/run-control.js';
 import { RunAborted } from '../../scheduler/run-wrappers.js';
 import type { Watcher } from '../../watchers/define-watcher.js';
-import { loadValidJobsFile } from '../load.js';
+import { configFrom, loadValidJobsFile } from '../load.js';
 import { printDiagnostics } from '../output.js';
+import { guardProcess } from '../process-guard.js';
+import { stopSignals } from '../signals.js';
 import { defaultInstanceId, openRuntime } from './runtime.js';
 
 export interface OnceOptions {
@@ -46,10 +48,11 @@ function findJob(jobs: readonly JobSpec[], name: string, file: string): JobSpec 
 }
 
 export async function once(opts: OnceOptions): Promise<OnceReport> {
-  const { jobsFile, registry } = await loadValidJobsFile({ config: opts.config, plugins: opts.plugin }, (jf) => printDiagnostics(jf.diagnostics));
+  const { jobsFile, registry } = await loadValidJobsFile(configFrom(opts), (jf) => printDiagnostics(jf.diagnostics));
   const job = findJob(jobsFile.jobs, opts.job, jobsFile.file);
   const instance = opts.instanceId ?? defaultInstanceId();
   const runtime = await openRuntime({
+    file: jobsFile.file,
     settings: jobsFile.settings,
     jobs: [job],
     registry,
@@ -60,9 +63,17 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
   });
   const { log, store, db } = runtime;
   const control = new RunControl();
-  const onSignal = (): void => control.abort(new RunAborted('shutdown', 'interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // First signal: abort the run (it stops within its abort grace); a second, or an iamwatch bug:
+  // abandon it at once. Either way its lock is released before the command ends.
+  const sig = stopSignals();
+  const guard = guardProcess(log);
+  let crash: { error: unknown } | undefined;
+  void sig.first.then(() => control.abort(new RunAborted('shutdown', 'interrupted')));
+  void sig.second.then(() => control.abandon(new RunAborted('shutdown', 'interrupted again')));
+  void guard.crashed.then((error) => {
+    crash = { error };
+    control.abandon(new RunAborted('shutdown', 'internal error'));
+  });
   try {
     const now = systemClock.now();
     let lease: Lease | null = null;
@@ -71,7 +82,7 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
       try {
         acquired = await store.acquire({ job: job.name, holder: { instance, occurrence: now, startedAt: now, manual: true }, ttlMs: job.lockTtlMs });
       } catch (err) {
-        throw new IamwatchError('UNAVAILABLE', `cannot take the running lock of ${job.name}: ${(err as Error).message}`);
+        throw new IamwatchError('UNAVAILABLE', `cannot take the running lock of ${job.name}: ${errorMessage(err)}`);
       }
       if (acquired.kind === 'running') {
         const h = acquired.holder;
@@ -81,12 +92,11 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
     } else {
       log.warn({ event: 'no-lock', job: job.name }, '--no-lock: running without the running lock; a fleet run of this job may overlap this one');
     }
-    const events = new EventBus();
+    const events = new EventBus((e) => log.error({ event: 'sink-failed', err: errorMessage(e) }, 'an event listener failed'));
     events.add(new LogSink(log));
-    // Manual runs are recorded in the run history like any other (manual: true).
-    const [{ openFleet }, { HistorySink }] = await Promise.all([import('../../observe/fleet/open-fleet.js'), import('../../observe/history-sink.js')]);
-    const history = new HistorySink(openFleet(store, jobsFile.settings, jobsFile.file, jobsFile.jobs.length), log);
-    events.add(history);
+    // Manual runs are recorded and notified like any other (manual: true).
+    const { attachRecorders } = await import('../../observe/observers.js');
+    const recorders = attachRecorders({ events, store, settings: jobsFile.settings, jobs: [job], file: jobsFile.file, log });
     const report = await executeRun({
       job,
       watcher: registry.get(job.watcher) as Watcher,
@@ -105,12 +115,13 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
       db,
       dryRun: opts.dryRun,
     });
-    await history.flush(3_000);
+    await recorders.flush();
+    if (crash) throw crash.error;
     const { nominal: _nominal, ...rest } = report;
     return { ...rest, occurrence: new Date(now).toISOString(), instance, locked: lease !== null, dryRun: opts.dryRun || job.dryRun };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    sig.dispose();
+    guard.dispose();
     await runtime.close();
   }
 }

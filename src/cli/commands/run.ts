@@ -1,13 +1,18 @@
 /**
- * `iamwatch run`: schedule every job until SIGINT/SIGTERM.
+ * `iamwatch run`: schedule every job until SIGINT, SIGTERM or SIGHUP.
  * First signal: stop claiming, let running jobs finish up to SHUTDOWN_TIMEOUT (locks still
- * renewed), abort what remains, release locks, close Redis then the database, exit 0.
- * Second signal: abort everything at once and exit 130 (SIGINT) or 143 (SIGTERM).
+ * renewed), then abort what remains (each run stops within its watcher's abort grace or is
+ * abandoned), release every lock, close Redis then the database, exit 0.
+ * Second signal: abandon running jobs at once, release their locks, exit 128 + the signal.
+ * An error that is not a watcher's (an iamwatch bug) is handled like a second signal, then
+ * rethrown so the command exits 70 after its locks are released.
  * On a terminal (unless --no-tui or --log-format json) the ink dashboard owns stdout, log lines
  * go to its tail, and `q` / Ctrl-C act as SIGINT. Observers (history, heartbeats, metrics and
  * health, webhooks) are attached as event sinks and flushed before Redis is closed.
  */
 import { databaseLabel } from '../../db/connect.js';
+import { errorMessage } from '../../errors.js';
+import { stateDir } from '../../observe/fleet/file-fleet.js';
 import { LogSink } from '../../observe/log-sink.js';
 import type { LogTail } from '../../observe/log-tail.js';
 import type { Observers } from '../../observe/observers.js';
@@ -18,10 +23,18 @@ import { Scheduler } from '../../scheduler/scheduler.js';
 import { formatDuration } from '../../schedule/duration.js';
 import type { DashboardFeed } from '../../tui/feed.js';
 import type { LiveDashboard } from '../../tui/live-dashboard.js';
-import { loadValidJobsFile } from '../load.js';
+import { configFrom, loadValidJobsFile } from '../load.js';
+import { guardProcess, type ProcessGuard } from '../process-guard.js';
+import { stopSignals } from '../signals.js';
+import { interactiveTerminal } from '../terminal.js';
 import { err, printDiagnostics } from '../output.js';
 import type { LogFormat } from '../../observe/logger.js';
 import { defaultInstanceId, openRuntime, type Runtime } from './runtime.js';
+
+/** How long releasing the locks of abandoned runs may take before Redis is closed anyway. */
+const RELEASE_WAIT_MS = 3_000;
+/** A bound on the abort grace of any run (exec's kill-grace is at most 10 min), so the wait always ends. */
+const ABORT_WAIT_MS = 11 * 60_000;
 
 export interface RunOptions {
   config?: string;
@@ -40,47 +53,23 @@ export interface RunOutcome {
   forced: boolean;
 }
 
-/** Resolves on the first of SIGINT/SIGTERM; `second` resolves on the one after. `trigger` acts as one (the dashboard's q). */
-function signals(): { first: Promise<NodeJS.Signals>; second: Promise<NodeJS.Signals>; trigger(s: NodeJS.Signals): void; dispose(): void } {
-  let count = 0;
-  let resolveFirst!: (s: NodeJS.Signals) => void;
-  let resolveSecond!: (s: NodeJS.Signals) => void;
-  const first = new Promise<NodeJS.Signals>((r) => (resolveFirst = r));
-  const second = new Promise<NodeJS.Signals>((r) => (resolveSecond = r));
-  const handler = (s: NodeJS.Signals): void => {
-    count++;
-    if (count === 1) resolveFirst(s);
-    else resolveSecond(s);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    first,
-    second,
-    trigger: handler,
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
-}
-
-/** The dashboard is for people at a terminal: stdout a TTY, and no explicit wish for plain lines. */
-export function wantsDashboard(opts: Pick<RunOptions, 'tui' | 'logFormat'>, stdoutIsTTY = process.stdout.isTTY === true): boolean {
-  return stdoutIsTTY && opts.tui && opts.logFormat !== 'json' && process.env.TERM !== 'dumb';
+/** The dashboard is for people at a terminal (stdin and stdout), without an explicit wish for plain lines. */
+export function wantsDashboard(opts: Pick<RunOptions, 'tui' | 'logFormat'>, interactive = interactiveTerminal()): boolean {
+  return interactive && opts.tui && opts.logFormat !== 'json';
 }
 
 export async function run(opts: RunOptions): Promise<RunOutcome> {
-  const sig = signals();
+  const sig = stopSignals();
   let tail: LogTail | undefined;
   let dashboard: LiveDashboard | undefined;
   let feed: DashboardFeed | undefined;
   let runtime: Runtime | undefined;
   let observers: Observers | undefined;
   let scheduler: Scheduler | undefined;
+  let guard: ProcessGuard | undefined;
   let ok = false;
   try {
-    const { jobsFile, registry } = await loadValidJobsFile({ config: opts.config, plugins: opts.plugin }, (jf) => printDiagnostics(jf.diagnostics));
+    const { jobsFile, registry } = await loadValidJobsFile(configFrom(opts), (jf) => printDiagnostics(jf.diagnostics));
     const { settings, jobs } = jobsFile;
     const instance = opts.instanceId ?? defaultInstanceId();
     const tui = wantsDashboard(opts);
@@ -89,12 +78,13 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
       tail = new LogTail();
     }
     const format = tui ? 'json' : (opts.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'));
-    runtime = await openRuntime({ settings, jobs, registry, instance, format, destination: tail, color: process.stdout.isTTY && !process.env.NO_COLOR });
+    runtime = await openRuntime({ file: jobsFile.file, settings, jobs, registry, instance, format, destination: tail, color: process.stdout.isTTY && !process.env.NO_COLOR });
     const { log, store, db } = runtime;
+    guard = guardProcess(log);
     if (!settings.redisUrl) {
-      log.warn({ event: 'single-instance' }, 'REDIS_URL is not set: using in-process locks, so only ONE instance of this jobs file may run');
+      log.warn({ event: 'single-instance', stateDir: stateDir(jobsFile.file) }, `REDIS_URL is not set: coordinating through the embedded store in ${stateDir(jobsFile.file)}; only iamwatch processes on this machine share it`);
     }
-    const events = new EventBus((e) => log.error({ event: 'sink-failed', err: String(e) }, 'an event listener failed'));
+    const events = new EventBus((e) => log.error({ event: 'sink-failed', err: errorMessage(e) }, 'an event listener failed'));
     events.add(new LogSink(log));
     scheduler = new Scheduler({ jobs, registry, store, clock: systemClock, log, events, instance, maxClockSkewMs: settings.maxClockSkewMs, db });
     const { attachObservers } = await import('../../observe/observers.js');
@@ -127,23 +117,31 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
       dashboard = mountDashboard({ model: () => f.model(), onQuit: () => sig.trigger('SIGINT') });
     }
 
-    const signal = await sig.first;
+    const stop = await Promise.race([sig.first.then((signal) => ({ signal, crash: undefined })), guard.crashed.then((crash) => ({ signal: 'SIGTERM' as NodeJS.Signals, crash }))]);
+    const { signal } = stop;
     scheduler.stopClaiming();
     const running = scheduler.runningCount;
-    if (feed) feed.shutdown = { phase: 'draining', running, deadline: Date.now() + settings.shutdownTimeoutMs, signal };
-    dashboard?.refresh();
-    log.info({ event: 'shutdown', signal, running, timeoutMs: settings.shutdownTimeoutMs }, running > 0
-      ? `${signal}: no new runs; waiting up to ${formatDuration(settings.shutdownTimeoutMs)} for ${running} running job${running === 1 ? '' : 's'} (signal again to abort them)`
-      : `${signal}: shutting down`);
-    let forced = await Promise.race([scheduler.drain(settings.shutdownTimeoutMs).then(() => false), sig.second.then(() => true)]);
+    if (stop.crash === undefined) {
+      if (feed) feed.shutdown = { phase: 'draining', running, deadline: Date.now() + settings.shutdownTimeoutMs, signal };
+      dashboard?.refresh();
+      const hup = signal === 'SIGHUP' ? ' (SIGHUP stops iamwatch like SIGTERM)' : '';
+      log.info({ event: 'shutdown', signal, running, timeoutMs: settings.shutdownTimeoutMs }, running > 0
+        ? `${signal}${hup}: no new runs; waiting up to ${formatDuration(settings.shutdownTimeoutMs)} for ${running} running job${running === 1 ? '' : 's'} (signal again to abort them)`
+        : `${signal}${hup}: shutting down`);
+    }
+    const cutShort = Promise.race([sig.second, guard.crashed]).then(() => true);
+    // Drain: running jobs finish on their own, up to SHUTDOWN_TIMEOUT, locks still renewed.
+    let forced = stop.crash !== undefined || (await Promise.race([scheduler.drain(settings.shutdownTimeoutMs).then(() => false), cutShort]));
     if (scheduler.runningCount > 0) {
       if (feed) feed.shutdown = { phase: 'aborting', running: scheduler.runningCount, signal };
       dashboard?.refresh();
-      log.warn({ event: 'shutdown-abort', running: scheduler.runningCount, forced }, forced ? 'second signal: aborting running jobs' : 'shutdown timeout reached: aborting running jobs');
-      scheduler.abort();
-      // Aborted runs end quickly (exec children get SIGTERM, then SIGKILL) and release their locks.
-      if (!forced) forced = await Promise.race([scheduler.drain(15_000).then(() => false), sig.second.then(() => true)]);
-      if (forced) await scheduler.drain(2_000);
+      log.warn({ event: 'shutdown-abort', running: scheduler.runningCount, forced }, forced ? 'aborting running jobs now' : 'shutdown timeout reached: aborting running jobs');
+      // Aborted runs stop within their watcher's abort grace (exec: kill-grace) or are abandoned;
+      // either way each releases its lock as it ends. A second signal abandons them at once.
+      scheduler.abort(forced);
+      if (!forced) forced = await Promise.race([scheduler.drain(ABORT_WAIT_MS).then(() => false), cutShort]);
+      if (forced) scheduler.abort(true);
+      await scheduler.drain(RELEASE_WAIT_MS);
     }
     if (feed) feed.shutdown = { phase: 'closing', running: scheduler.runningCount, signal };
     dashboard?.refresh();
@@ -158,9 +156,11 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
     await dashboard?.stop();
     dashboard = undefined;
     ok = true;
+    if (stop.crash !== undefined) throw stop.crash;
     return { signal, forced };
   } finally {
     sig.dispose();
+    guard?.dispose();
     if (!ok) {
       // Failed on the way (e.g. the metrics port was taken): stop what started, close what was
       // opened, and show the log lines the dashboard would have shown.
@@ -168,8 +168,8 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
       await dashboard?.stop();
       if (scheduler) {
         scheduler.stopClaiming();
-        scheduler.abort();
-        await scheduler.drain(5_000);
+        scheduler.abort(true);
+        await scheduler.drain(RELEASE_WAIT_MS);
       }
       await observers?.close();
       await runtime?.close();

@@ -9,6 +9,7 @@ import type { CoordinationStore } from '../../coordination/store.js';
 import { errorMessage } from '../../errors.js';
 import type { JobSpec } from '../../jobsfile/job.js';
 import type { Settings } from '../../jobsfile/settings.js';
+import { stateDir } from '../../observe/fleet/file-fleet.js';
 import { createLogger, type LogFormat } from '../../observe/logger.js';
 import type { Logger } from '../../observe/log-types.js';
 import type { WatcherRegistry } from '../../watchers/registry.js';
@@ -24,6 +25,8 @@ export interface Runtime {
 }
 
 export async function openRuntime(o: {
+  /** The jobs file: without REDIS_URL the store lives in its state directory. */
+  file: string;
   settings: Settings;
   jobs: readonly JobSpec[];
   registry: WatcherRegistry;
@@ -32,8 +35,8 @@ export async function openRuntime(o: {
   destination?: NodeJS.WritableStream;
   color?: boolean;
 }): Promise<Runtime> {
-  const log = await createLogger({ format: o.format, instance: o.instance, destination: o.destination, color: o.color });
-  const store = await openStore(o.settings.redisUrl, o.settings.prefix, log);
+  const log = await createLogger({ format: o.format, level: o.settings.logLevel, instance: o.instance, destination: o.destination, color: o.color });
+  const store = await openStore(o.settings.redisUrl, o.settings.prefix, log, { stateDir: stateDir(o.file), jobsFile: o.file, redisTls: o.settings.redisTls });
   let db: Knex | undefined;
   if (o.jobs.some((j) => o.registry.get(j.watcher)?.database)) {
     const { openDatabase } = await import('../../db/connect.js');

@@ -2,8 +2,7 @@
  * `iamwatch status`: the fleet as any machine sees it. Each job's next occurrence (computed from
  * its schedule; interval jobs from their last run's end), its last run (where, when, how long,
  * outcome), who holds it now (the running locks), and the live instances from their heartbeats.
- * Without REDIS_URL the same comes from the local state directory (running runs from the
- * instance's heartbeat, since in-process locks are invisible to other processes).
+ * Without REDIS_URL the same comes from the embedded store in the local state directory.
  */
 import type { Mode } from '../../jobsfile/job.js';
 import { redactUrl } from '../../observe/redact.js';
@@ -84,18 +83,15 @@ export async function collectStatus(src: FleetSource, now: number = Date.now()):
   const instances = await fleet.instances();
   const jobs = await Promise.all(
     jobsFile.jobs.map(async (job): Promise<JobStatus> => {
-      const [records, held] = await Promise.all([fleet.history(job.name, 50), store.kind === 'redis' ? store.running(job.name) : Promise.resolve([])]);
+      const [records, held] = await Promise.all([fleet.history(job.name, 50), store.running(job.name)]);
       const last = records.find((r) => r.outcome !== 'skipped') ?? null;
-      let running: RunningStatus[] = held.map((h) => ({
+      const running: RunningStatus[] = held.map((h) => ({
         instance: h.instance,
         occurrence: job.mode === 'interval' && !h.manual ? `gen:${h.occurrence}` : iso(h.occurrence),
         startedAt: iso(h.startedAt),
         expiresAt: iso(h.expiresAt),
         manual: h.manual ?? false,
       }));
-      if (store.kind !== 'redis') {
-        running = instances.flatMap((i) => i.running.filter((r) => r.job === job.name).map((r) => ({ instance: i.instance, occurrence: r.occurrence, startedAt: iso(r.startedAt), expiresAt: null, manual: false })));
-      }
       let next: number | null = null;
       let nextNote: string | undefined;
       if (job.mode === 'interval' && job.schedule.kind === 'every') {
@@ -179,7 +175,7 @@ export function renderStatus(report: StatusReport, c: Paint, table: (header: str
     String(i.running.length),
     `${i.host} pid ${i.pid} v${i.version}`,
   ]);
-  const store = report.coordination.kind === 'redis' ? `Redis ${report.coordination.redis} (prefix ${report.coordination.prefix})` : `in-process locks; history in ${report.coordination.history}`;
+  const store = report.coordination.kind === 'redis' ? `Redis ${report.coordination.redis} (prefix ${report.coordination.prefix})` : `embedded store in ${report.coordination.history} (this machine only)`;
   return [
     `${c.bold(report.file)}  ${c.dim(store)}`,
     '',

@@ -1,6 +1,6 @@
 /** `iamwatch validate`: check a jobs file; every problem is reported, not just the first. */
 import type { Diagnostic } from '../../jobsfile/job.js';
-import { loadJobsFile } from '../load.js';
+import { configFrom, loadJobsFile } from '../load.js';
 
 export interface ValidateReport {
   file: string;
@@ -12,7 +12,7 @@ export interface ValidateReport {
 }
 
 export async function validate(opts: { config?: string; plugin?: string[] }): Promise<ValidateReport> {
-  const { jobsFile } = await loadJobsFile({ config: opts.config, plugins: opts.plugin });
+  const { jobsFile } = await loadJobsFile(configFrom(opts));
   const errors = jobsFile.diagnostics.filter((d) => d.severity === 'error').length;
   return {
     file: jobsFile.file,

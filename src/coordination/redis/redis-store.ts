@@ -1,7 +1,15 @@
-/** The coordination store on Redis: the fleet's shared state. See ../store.ts for the semantics. */
+/**
+ * The coordination store on Redis: the fleet's shared state. See ../store.ts for the semantics.
+ * A claim that got no answer in time may still have been recorded (the server runs it when it
+ * gets to it): its running lock is then released by token, in the background, so an overlap=skip
+ * or interval job is not blocked for a lock lifetime by a run that never started.
+ */
 import { randomUUID } from 'node:crypto';
-import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim } from '../store.js';
+import { ErrorReply } from '@redis/client';
+import { storeFailureOf } from '../store-failure.js';
+import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type StorePersistence } from '../store.js';
 import type { RedisConnection } from './client.js';
+import { renewalDeadlineMs } from './deadline.js';
 import { jobKeys } from './keys.js';
 import { evalScript, SCRIPTS, type Script } from './scripts.js';
 
@@ -28,6 +36,27 @@ function scoredPairs(reply: unknown): Array<[string, number]> {
   return out;
 }
 
+/** A CONFIG GET reply's value: a map under RESP3, [name, value] under RESP2. */
+function configValue(reply: unknown, name: string): string | null {
+  if (reply instanceof Map) return reply.has(name) ? String(reply.get(name)) : null;
+  if (Array.isArray(reply)) return reply.length >= 2 ? String(reply[1]) : null;
+  if (reply && typeof reply === 'object' && name in reply) return String((reply as Record<string, unknown>)[name]);
+  return null;
+}
+
+/** An INFO section as field -> value. */
+function infoFields(reply: unknown): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of String(reply).split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) fields.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return fields;
+}
+
+const RELEASE_RETRIES = 3;
+const RELEASE_RETRY_MS = 1_000;
+
 export class RedisStore implements CoordinationStore {
   readonly kind = 'redis';
 
@@ -36,8 +65,37 @@ export class RedisStore implements CoordinationStore {
     readonly prefix: string,
   ) {}
 
-  #eval(script: Script, keys: string[], args: Array<string | number>): Promise<unknown> {
-    return evalScript(this.connection, script, keys, args);
+  /** Runs a script; with `timeoutMs`, the whole of it (EVALSHA, and EVAL if needed) within that. */
+  #eval(script: Script, keys: string[], args: Array<string | number>, timeoutMs?: number): Promise<unknown> {
+    if (timeoutMs === undefined) return evalScript(this.connection, script, keys, args);
+    const c = this.connection;
+    const until = Date.now() + timeoutMs;
+    const bounded: RedisConnection = {
+      send: (a, key) => c.send(a, key, Math.max(1, until - Date.now())),
+      get isReady() {
+        return c.isReady;
+      },
+      ready: (ms) => c.ready(ms),
+      close: () => c.close(),
+    };
+    return evalScript(bounded, script, keys, args);
+  }
+
+  /**
+   * A claim that failed without an answer may have been recorded, running lock included: release
+   * that lock by its token (compare-and-delete), retrying a few times while Redis is unreachable.
+   * Commands on a connection run in order, so the release runs after the claim it undoes.
+   */
+  #releaseUnanswered(job: string, token: string, err: unknown): void {
+    if (!storeFailureOf(err)?.maybeExecuted) return;
+    const attempt = (n: number): void => {
+      this.release(job, token, false).catch((e: unknown) => {
+        // slow: the release was sent and runs after the claim; down: it may not have been.
+        if (storeFailureOf(e)?.store !== 'down' || n >= RELEASE_RETRIES) return;
+        setTimeout(() => attempt(n + 1), RELEASE_RETRY_MS).unref();
+      });
+    };
+    attempt(1);
   }
 
   #claimKeys(job: string): string[] {
@@ -47,9 +105,15 @@ export class RedisStore implements CoordinationStore {
 
   async claim(req: OccurrenceClaim): Promise<ClaimResult> {
     const token = randomUUID();
-    const r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), [
-      'occurrence', token, req.ttlMs, JSON.stringify(req.holder), req.occurrence, req.skipIfRunning ? '1' : '0', CLAIM_WINDOW_MS,
-    ])) as Reply;
+    let r: Reply;
+    try {
+      r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), [
+        'occurrence', token, req.ttlMs, JSON.stringify(req.holder), req.occurrence, req.skipIfRunning ? '1' : '0', CLAIM_WINDOW_MS,
+      ], req.timeoutMs)) as Reply;
+    } catch (err) {
+      this.#releaseUnanswered(req.job, token, err);
+      throw err;
+    }
     switch (r[0]) {
       case 'won': return { kind: 'won', fence: Number(r[1]), token };
       case 'taken': return { kind: 'taken' };
@@ -60,7 +124,13 @@ export class RedisStore implements CoordinationStore {
 
   async claimInterval(req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }): Promise<IntervalClaimResult> {
     const token = randomUUID();
-    const r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), ['interval', token, req.ttlMs, JSON.stringify(req.holder), req.intervalMs, '0', 0])) as Reply;
+    let r: Reply;
+    try {
+      r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), ['interval', token, req.ttlMs, JSON.stringify(req.holder), req.intervalMs, '0', 0])) as Reply;
+    } catch (err) {
+      this.#releaseUnanswered(req.job, token, err);
+      throw err;
+    }
     switch (r[0]) {
       case 'won': return { kind: 'won', fence: Number(r[1]), generation: Number(r[2]), due: Number(r[3]), token };
       case 'wait': return { kind: 'wait', ms: Number(r[1]) };
@@ -70,12 +140,19 @@ export class RedisStore implements CoordinationStore {
 
   async acquire(req: { job: string; holder: Holder; ttlMs: number }): Promise<AcquireResult> {
     const token = randomUUID();
-    const r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), ['manual', token, req.ttlMs, JSON.stringify(req.holder), 0, '0', 0])) as Reply;
+    let r: Reply;
+    try {
+      r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), ['manual', token, req.ttlMs, JSON.stringify(req.holder), 0, '0', 0])) as Reply;
+    } catch (err) {
+      this.#releaseUnanswered(req.job, token, err);
+      throw err;
+    }
     return r[0] === 'won' ? { kind: 'won', fence: Number(r[1]), token } : { kind: 'running', holder: parseHolder(r[1]) };
   }
 
   async renew(job: string, token: string, ttlMs: number): Promise<boolean> {
-    return Number(await this.#eval(SCRIPTS.renew, [jobKeys(this.prefix, job).running], [token, ttlMs])) === 1;
+    // Well under ttl/3, so a renewal with no answer has failed before the next one is due.
+    return Number(await this.#eval(SCRIPTS.renew, [jobKeys(this.prefix, job).running], [token, ttlMs], renewalDeadlineMs(ttlMs))) === 1;
   }
 
   async release(job: string, token: string, ended: boolean): Promise<void> {
@@ -103,6 +180,44 @@ export class RedisStore implements CoordinationStore {
   async time(): Promise<number> {
     const [s, us] = (await this.connection.send(['TIME'], this.prefix)) as [string, string];
     return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+
+  /**
+   * CONFIG GET appendonly and save; where CONFIG is not allowed (ACLs, managed Redis), INFO
+   * persistence; `unknown` when neither is. Redis unreachable: the error is thrown.
+   */
+  async persistence(): Promise<StorePersistence> {
+    try {
+      const [aof, save] = await Promise.all([
+        this.connection.send(['CONFIG', 'GET', 'appendonly'], this.prefix).then((r) => configValue(r, 'appendonly')),
+        this.connection.send(['CONFIG', 'GET', 'save'], this.prefix).then((r) => configValue(r, 'save')),
+      ]);
+      if (aof === 'yes') return { kind: 'aof', detail: 'appendonly yes' };
+      if (save) return { kind: 'rdb', detail: `RDB snapshots only (save "${save}", appendonly no)` };
+      if (aof !== null && save !== null) return { kind: 'none', detail: 'appendonly no, save ""' };
+    } catch (err) {
+      if (!(err instanceof ErrorReply)) throw err;
+    }
+    let info: Map<string, string>;
+    try {
+      info = infoFields(await this.connection.send(['INFO', 'persistence'], this.prefix));
+    } catch (err) {
+      if (!(err instanceof ErrorReply)) throw err;
+      return { kind: 'unknown', detail: `neither CONFIG GET nor INFO persistence is allowed (${err.message})` };
+    }
+    if (info.get('aof_enabled') === '1') return { kind: 'aof', detail: 'INFO persistence: aof_enabled:1' };
+    if (Number(info.get('rdb_saves') ?? 0) > 0 || info.get('rdb_bgsave_in_progress') === '1') return { kind: 'rdb', detail: 'INFO persistence: RDB snapshots only, no AOF' };
+    if (!info.has('aof_enabled')) return { kind: 'unknown', detail: 'INFO persistence has no aof_enabled field' };
+    return { kind: 'none', detail: 'INFO persistence: no AOF, and no RDB snapshot since the server started' };
+  }
+
+  async serverRunId(): Promise<string | null> {
+    try {
+      return infoFields(await this.connection.send(['INFO', 'server'], this.prefix)).get('run_id') ?? null;
+    } catch (err) {
+      if (err instanceof ErrorReply) return null;
+      throw err;
+    }
   }
 
   close(): Promise<void> {

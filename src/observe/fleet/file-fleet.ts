@@ -1,15 +1,13 @@
 /**
- * Run history and heartbeats for the embedded default (no REDIS_URL): files in a state directory,
- * by default `.iamwatch/` next to the jobs file (IAMWATCH_STATE_DIR overrides it), named after the
- * jobs file so several files can share a directory:
- * - `<name>.history.jsonl`: one JSON record per line, appended; compacted (per-job count and age
- *   limits, written to a temporary file and renamed) once it holds twice what the limits keep;
- * - `<name>.instance.<id>.json`: the heartbeat of each running instance, replaced atomically.
- * One writer (the single instance); readers tolerate a torn last line.
+ * Run history and heartbeats for the embedded default (no REDIS_URL), in the state directory:
+ * `.iamwatch/` next to the jobs file by default (IAMWATCH_STATE_DIR overrides it). They live in
+ * the jobs file's state database (../../coordination/embedded/sqlite.ts), beside the claims and
+ * locks, so every process using the jobs file on this machine writes to them safely: each append
+ * (insert, then trim the job to its count limit and everything to its age limit) is one transaction.
  */
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { newestFirst, parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../run-record.js';
+import type { Database, Statement } from '../../coordination/embedded/sqlite.js';
+import { parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../run-record.js';
 import type { FleetStore, Retention } from './fleet-store.js';
 
 /** The state directory for a jobs file. */
@@ -17,118 +15,71 @@ export function stateDir(jobsFile: string, env: Record<string, string | undefine
   return env.IAMWATCH_STATE_DIR ? path.resolve(env.IAMWATCH_STATE_DIR) : path.join(path.dirname(path.resolve(jobsFile)), '.iamwatch');
 }
 
-const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
+const SQL = {
+  insert: 'INSERT INTO history (job, at, record) VALUES (?, ?, ?)',
+  trimJob: 'DELETE FROM history WHERE job = @job AND id IN (SELECT id FROM history WHERE job = @job ORDER BY at DESC, id DESC LIMIT -1 OFFSET @keep)',
+  trimAge: 'DELETE FROM history WHERE at < ?',
+  history: 'SELECT record FROM history WHERE job = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?',
+  jobs: 'SELECT DISTINCT job FROM history WHERE at >= ?',
+  beat: 'INSERT INTO instances (instance, expires_at, heartbeat) VALUES (?, ?, ?) ON CONFLICT (instance) DO UPDATE SET expires_at = excluded.expires_at, heartbeat = excluded.heartbeat',
+  dropExpired: 'DELETE FROM instances WHERE expires_at <= ?',
+  leave: 'DELETE FROM instances WHERE instance = ?',
+  instances: 'SELECT heartbeat FROM instances WHERE expires_at > ?',
+} as const;
 
 export class FileFleet implements FleetStore {
   readonly kind = 'file';
-  readonly #historyFile: string;
-  readonly #name: string;
-  /** Appends and compactions run one at a time, in order. */
-  #queue: Promise<void> = Promise.resolve();
-  #lines: number | null = null;
+  readonly #sql: { [K in keyof typeof SQL]: Statement };
+  readonly #append: (record: RunRecord) => void;
 
   constructor(
+    /** The state directory, for humans. */
     readonly location: string,
-    jobsFile: string,
+    /** The state database, shared with the embedded coordination store. */
+    db: Database,
     private readonly retention: Retention,
-    private readonly jobCount: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.#name = safe(path.basename(jobsFile));
-    this.#historyFile = path.join(location, `${this.#name}.history.jsonl`);
-  }
-
-  #serial(work: () => Promise<void>): Promise<void> {
-    const next = this.#queue.then(work);
-    this.#queue = next.catch(() => {});
-    return next;
-  }
-
-  async #readAll(): Promise<RunRecord[]> {
-    let text: string;
-    try {
-      text = await readFile(this.#historyFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    return text.split('\n').map(parseRecord).filter((r): r is RunRecord => r !== null);
-  }
-
-  /** Newest `limit` records per job within the age limit. */
-  #retained(records: RunRecord[]): RunRecord[] {
-    const cutoff = this.now() - this.retention.maxAgeMs;
-    const perJob = new Map<string, number>();
-    return records
-      .filter((r) => r.at >= cutoff)
-      .sort(newestFirst)
-      .filter((r) => {
-        const n = (perJob.get(r.job) ?? 0) + 1;
-        perJob.set(r.job, n);
-        return n <= this.retention.limit;
-      });
-  }
-
-  append(record: RunRecord): Promise<void> {
-    return this.#serial(async () => {
-      await mkdir(this.location, { recursive: true });
-      this.#lines ??= (await this.#readAll()).length;
-      await appendFile(this.#historyFile, `${JSON.stringify(record)}\n`);
-      this.#lines++;
-      if (this.#lines > 2 * this.retention.limit * Math.max(1, this.jobCount) + 100) {
-        const kept = this.#retained(await this.#readAll()).reverse();
-        const tmp = `${this.#historyFile}.${process.pid}.tmp`;
-        await writeFile(tmp, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
-        await rename(tmp, this.#historyFile);
-        this.#lines = kept.length;
-      }
+    this.#sql = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as { [K in keyof typeof SQL]: Statement };
+    const append = db.transaction((record: RunRecord) => {
+      this.#sql.insert.run(record.job, record.at, JSON.stringify(record));
+      this.#sql.trimJob.run({ job: record.job, keep: this.retention.limit });
+      this.#sql.trimAge.run(this.#cutoff());
     });
+    this.#append = (record) => append.immediate(record);
+  }
+
+  #cutoff(): number {
+    return this.now() - this.retention.maxAgeMs;
+  }
+
+  async append(record: RunRecord): Promise<void> {
+    this.#append(record);
   }
 
   async history(job: string, limit: number): Promise<RunRecord[]> {
-    return this.#retained((await this.#readAll()).filter((r) => r.job === job)).slice(0, limit);
+    const rows = this.#sql.history.all(job, this.#cutoff(), Math.min(limit, this.retention.limit)) as Array<{ record: string }>;
+    return rows.map((r) => parseRecord(r.record)).filter((r): r is RunRecord => r !== null);
   }
 
   async historyJobs(): Promise<string[]> {
-    return [...new Set((await this.#readAll()).map((r) => r.job))].sort();
-  }
-
-  #beatFile(instance: string): string {
-    return path.join(this.location, `${this.#name}.instance.${safe(instance)}.json`);
+    return (this.#sql.jobs.all(this.#cutoff()) as Array<{ job: string }>).map((r) => r.job).sort();
   }
 
   async beat(hb: Heartbeat, ttlMs: number): Promise<void> {
-    await mkdir(this.location, { recursive: true });
-    const file = this.#beatFile(hb.instance);
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, JSON.stringify({ ...hb, expiresAt: hb.lastBeat + ttlMs }));
-    await rename(tmp, file);
+    this.#sql.dropExpired.run(this.now());
+    this.#sql.beat.run(hb.instance, hb.lastBeat + ttlMs, JSON.stringify(hb));
   }
 
   async leave(instance: string): Promise<void> {
-    await rm(this.#beatFile(instance), { force: true });
+    this.#sql.leave.run(instance);
   }
 
   async instances(): Promise<Heartbeat[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.location);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    const prefix = `${this.#name}.instance.`;
-    const now = this.now();
-    const beats = await Promise.all(
-      names
-        .filter((n) => n.startsWith(prefix) && n.endsWith('.json'))
-        .map(async (n) => {
-          const text = await readFile(path.join(this.location, n), 'utf8').catch(() => null);
-          const hb = parseHeartbeat(text);
-          const expiresAt = hb ? (hb as Heartbeat & { expiresAt?: number }).expiresAt ?? 0 : 0;
-          return hb && expiresAt > now ? hb : null;
-        }),
-    );
-    return beats.filter((h): h is Heartbeat => h !== null).sort((a, b) => a.instance.localeCompare(b.instance));
+    const rows = this.#sql.instances.all(this.now()) as Array<{ heartbeat: string }>;
+    return rows
+      .map((r) => parseHeartbeat(r.heartbeat))
+      .filter((h): h is Heartbeat => h !== null)
+      .sort((a, b) => a.instance.localeCompare(b.instance));
   }
 }

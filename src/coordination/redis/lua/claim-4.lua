@@ -13,6 +13,10 @@ ARGV[6] '1' to skip when a run is in progress (mode occurrence, overlap=skip)
 ARGV[7] claim window, ms (mode occurrence)
 Returns {'won', fence[, gen, due]} | {'taken'} | {'late'} | {'running', holderJSON, msLeft} | {'wait', ms}
 (due: when the interval run became due, the previous end plus the interval; now for a first run)
+Fences and generations never go backwards, even after Redis lost its data: a new fence is
+max(previous + 1, now in ms * 1000), a new generation max(previous + 1, now in ms), on Redis's
+clock. This assumes the clock never goes back by more than the gap the counters keep ahead of it.
+Both stay far below 2^53; they are stored with %.0f (tostring would write 1e+15).
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -68,10 +72,14 @@ else -- manual
   if redis.call('ZCARD', KEYS[3]) > 0 then return runningReply() end
 end
 
-local fence = redis.call('HINCRBY', KEYS[2], 'fence', 1)
+local counters = redis.call('HMGET', KEYS[2], 'fence', 'gen')
+local fence = math.max(tonumber(counters[1] or '0') + 1, now * 1000)
+redis.call('HSET', KEYS[2], 'fence', string.format('%.0f', fence))
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
 if mode == 'interval' then
-  return {'won', fence, redis.call('HINCRBY', KEYS[2], 'gen', 1), due}
+  local gen = math.max(tonumber(counters[2] or '0') + 1, now)
+  redis.call('HSET', KEYS[2], 'gen', string.format('%.0f', gen))
+  return {'won', fence, gen, due}
 end
 return {'won', fence}

@@ -1,0 +1,48 @@
+/**
+ * The state database's schema, version SCHEMA_VERSION (kept in PRAGMA user_version). Times are ms
+ * on this machine's clock. The coordination tables mirror the Redis keys (../redis/keys.ts):
+ * - job_state: per job the last fence and interval generation, and when the last interval run
+ *   ended (ended_gen: the generation that end belongs to);
+ * - claims: claimed occurrence ids, trimmed to the claim window behind the newest;
+ * - running: running locks by token, with their deadline and holder JSON.
+ * And the fleet's record of itself (../../observe/fleet/file-fleet.ts):
+ * - history: run records (JSON), bounded per job by count and age;
+ * - instances: heartbeats (JSON) with their expiry.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS job_state (
+  job TEXT PRIMARY KEY,
+  fence INTEGER NOT NULL DEFAULT 0,
+  gen INTEGER NOT NULL DEFAULT 0,
+  ended_gen INTEGER NOT NULL DEFAULT 0,
+  ended_at INTEGER
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claims (
+  job TEXT NOT NULL,
+  occurrence INTEGER NOT NULL,
+  PRIMARY KEY (job, occurrence)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS running (
+  job TEXT NOT NULL,
+  token TEXT NOT NULL,
+  deadline INTEGER NOT NULL,
+  holder TEXT NOT NULL,
+  PRIMARY KEY (job, token)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS running_by_deadline ON running (job, deadline);
+CREATE TABLE IF NOT EXISTS history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_job ON history (job, at);
+CREATE INDEX IF NOT EXISTS history_by_age ON history (at);
+CREATE TABLE IF NOT EXISTS instances (
+  instance TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  heartbeat TEXT NOT NULL
+);
+`;

@@ -1,0 +1,192 @@
+/**
+ * The coordination store of the embedded default (no REDIS_URL): the Redis store's semantics
+ * (../store.ts, ../redis/lua/claim-4.lua) in the state database (sqlite.ts), so every iamwatch
+ * process using the same jobs file on this machine shares its claims and running locks: two `run`
+ * processes run each occurrence once, and `once` never overlaps a scheduled run.
+ * Each operation is one short BEGIN IMMEDIATE transaction, run synchronously: nothing is held
+ * across an await. The store's clock is this machine's (Date.now()), the same for every process.
+ * Fences and interval generations never go backwards, even when the database file is deleted:
+ * a new fence is max(previous + 1, now in ms x 1000), a new generation max(previous + 1, now in ms).
+ */
+import { randomUUID } from 'node:crypto';
+import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim } from '../store.js';
+import { openStateDatabase, type Database, type Statement } from './sqlite.js';
+
+interface StateRow {
+  fence: number;
+  gen: number;
+  endedAt: number | null;
+}
+
+interface RunningRow {
+  holder: string;
+  deadline: number;
+}
+
+const SQL = {
+  lastDead: 'SELECT MAX(deadline) AS last FROM running WHERE job = ? AND deadline <= ?',
+  deleteDead: 'DELETE FROM running WHERE job = ? AND deadline <= ?',
+  markDeadEnded: 'UPDATE job_state SET ended_gen = gen, ended_at = ? WHERE job = ? AND ended_gen < gen',
+  state: 'SELECT fence, gen, ended_at AS endedAt FROM job_state WHERE job = ?',
+  isClaimed: 'SELECT 1 AS x FROM claims WHERE job = ? AND occurrence = ?',
+  newest: 'SELECT MAX(occurrence) AS newest FROM claims WHERE job = ?',
+  addClaim: 'INSERT INTO claims (job, occurrence) VALUES (?, ?)',
+  trimClaims: 'DELETE FROM claims WHERE job = ? AND occurrence < ?',
+  firstRunning: 'SELECT holder, deadline FROM running WHERE job = ? ORDER BY deadline, token LIMIT 1',
+  lock: 'INSERT INTO running (job, token, deadline, holder) VALUES (?, ?, ?, ?)',
+  saveCounters: 'INSERT INTO job_state (job, fence, gen) VALUES (?, ?, ?) ON CONFLICT (job) DO UPDATE SET fence = excluded.fence, gen = excluded.gen',
+  renew: 'UPDATE running SET deadline = ? WHERE job = ? AND token = ? AND deadline > ?',
+  unlock: 'DELETE FROM running WHERE job = ? AND token = ?',
+  recordEnd: 'INSERT INTO job_state (job, ended_at) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET ended_gen = gen, ended_at = excluded.ended_at',
+  running: 'SELECT holder, deadline FROM running WHERE job = ? AND deadline > ? ORDER BY deadline, token',
+} as const;
+
+function parseHolder(json: string): Holder | null {
+  try {
+    return JSON.parse(json) as Holder;
+  } catch {
+    return null;
+  }
+}
+
+type Won = { fence: number; token: string; generation: number };
+
+export class SqliteStore implements CoordinationStore {
+  readonly kind = 'local';
+  readonly #sql: { [K in keyof typeof SQL]: Statement };
+  readonly #claim: (req: OccurrenceClaim, now: number) => ClaimResult;
+  readonly #claimInterval: (req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }, now: number) => IntervalClaimResult;
+  readonly #acquire: (req: { job: string; holder: Holder; ttlMs: number }, now: number) => AcquireResult;
+  readonly #release: (job: string, token: string, ended: boolean, now: number) => void;
+
+  /** Opens the state database `file` (see sqlite.ts), or a private one with `:memory:`. */
+  static open(file: string, now: () => number = Date.now): SqliteStore {
+    return new SqliteStore(openStateDatabase(file), file, now);
+  }
+
+  constructor(
+    /** The state database, shared with the embedded fleet store (history and heartbeats). */
+    readonly db: Database,
+    readonly file: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#sql = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as { [K in keyof typeof SQL]: Statement };
+    this.#claim = this.#tx((req, now) => this.#claimTx(req, now));
+    this.#claimInterval = this.#tx((req, now) => this.#claimIntervalTx(req, now));
+    this.#acquire = this.#tx((req, now) => this.#acquireTx(req, now));
+    this.#release = this.#tx((job, token, ended, now) => {
+      if (this.#sql.unlock.run(job, token).changes === 1 && ended) this.#sql.recordEnd.run(job, now);
+    });
+  }
+
+  #tx<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    const t = this.db.transaction(fn);
+    return (...args: A) => t.immediate(...args);
+  }
+
+  /** Locks whose deadline passed belong to dead runs; an interval run that died ended at its deadline. */
+  #sweep(job: string, now: number): void {
+    const { last } = this.#sql.lastDead.get(job, now) as { last: number | null };
+    if (last === null) return;
+    this.#sql.deleteDead.run(job, now);
+    this.#sql.markDeadEnded.run(last, job);
+  }
+
+  #state(job: string): StateRow {
+    return (this.#sql.state.get(job) as StateRow | undefined) ?? { fence: 0, gen: 0, endedAt: null };
+  }
+
+  #firstRunning(job: string, now: number): { holder: Holder | null; ms: number } | null {
+    const row = this.#sql.firstRunning.get(job) as RunningRow | undefined;
+    return row ? { holder: parseHolder(row.holder), ms: row.deadline - now } : null;
+  }
+
+  /** Takes a running lock with the next fence (and, for interval runs, the next generation). */
+  #lock(job: string, holder: Holder, ttlMs: number, now: number, interval: boolean): Won {
+    const s = this.#state(job);
+    const fence = Math.max(s.fence + 1, now * 1000);
+    const generation = interval ? Math.max(s.gen + 1, now) : s.gen;
+    const token = randomUUID();
+    this.#sql.saveCounters.run(job, fence, generation);
+    this.#sql.lock.run(job, token, now + ttlMs, JSON.stringify(holder));
+    return { fence, token, generation };
+  }
+
+  #claimTx(req: OccurrenceClaim, now: number): ClaimResult {
+    const { job, occurrence: id } = req;
+    this.#sweep(job, now);
+    if (this.#sql.isClaimed.get(job, id)) return { kind: 'taken' };
+    const { newest: top } = this.#sql.newest.get(job) as { newest: number | null };
+    if (top !== null && id <= top - CLAIM_WINDOW_MS) return { kind: 'late' };
+    const newest = top === null ? id : Math.max(top, id);
+    // The one-way door: recorded before anything else can fail.
+    this.#sql.addClaim.run(job, id);
+    this.#sql.trimClaims.run(job, newest - CLAIM_WINDOW_MS);
+    if (req.skipIfRunning) {
+      const busy = this.#firstRunning(job, now);
+      if (busy) return { kind: 'running', holder: busy.holder };
+    }
+    const { fence, token } = this.#lock(job, req.holder, req.ttlMs, now, false);
+    return { kind: 'won', fence, token };
+  }
+
+  #claimIntervalTx(req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }, now: number): IntervalClaimResult {
+    this.#sweep(req.job, now);
+    const busy = this.#firstRunning(req.job, now);
+    if (busy) return { kind: 'running', ...busy };
+    const { endedAt } = this.#state(req.job);
+    const due = endedAt === null ? now : endedAt + req.intervalMs;
+    if (due > now) return { kind: 'wait', ms: due - now };
+    return { kind: 'won', due, ...this.#lock(req.job, req.holder, req.ttlMs, now, true) };
+  }
+
+  #acquireTx(req: { job: string; holder: Holder; ttlMs: number }, now: number): AcquireResult {
+    this.#sweep(req.job, now);
+    const busy = this.#firstRunning(req.job, now);
+    if (busy) return { kind: 'running', holder: busy.holder };
+    const { fence, token } = this.#lock(req.job, req.holder, req.ttlMs, now, false);
+    return { kind: 'won', fence, token };
+  }
+
+  async claim(req: OccurrenceClaim): Promise<ClaimResult> {
+    return this.#claim(req, this.now());
+  }
+
+  async claimInterval(req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }): Promise<IntervalClaimResult> {
+    return this.#claimInterval(req, this.now());
+  }
+
+  async acquire(req: { job: string; holder: Holder; ttlMs: number }): Promise<AcquireResult> {
+    return this.#acquire(req, this.now());
+  }
+
+  async renew(job: string, token: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    return this.#sql.renew.run(now + ttlMs, job, token, now).changes === 1;
+  }
+
+  async release(job: string, token: string, ended: boolean): Promise<void> {
+    this.#release(job, token, ended, this.now());
+  }
+
+  async newestClaim(job: string): Promise<number | null> {
+    return (this.#sql.newest.get(job) as { newest: number | null }).newest;
+  }
+
+  async running(job: string): Promise<Array<Holder & { expiresAt: number }>> {
+    const out: Array<Holder & { expiresAt: number }> = [];
+    for (const row of this.#sql.running.all(job, this.now()) as RunningRow[]) {
+      const holder = parseHolder(row.holder);
+      if (holder) out.push({ ...holder, expiresAt: row.deadline });
+    }
+    return out;
+  }
+
+  async time(): Promise<number> {
+    return this.now();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
