@@ -14,7 +14,7 @@ import type { Knex } from 'knex';
 import { openDatabase, databaseLabel } from '../src/db/connect.js';
 import { disableInactiveUsers, purgePolicyAudit } from '../src/db/housekeeping.js';
 import { initSchema } from '../src/db/schema.js';
-import type { Logger } from '../src/observe/log-types.js';
+import type { Logger } from '../src/base/logger.js';
 import type { RunResult } from '../src/watchers/define-watcher.js';
 
 const MYSQL_URL = process.env.IAMWATCH_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';

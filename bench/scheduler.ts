@@ -6,20 +6,19 @@
  * - round trips: Redis commands per occurrence, counted at the connection [<= 3 plus renewals].
  * Each phase runs in its own process so memory figures don't mix.
  */
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Cron } from 'croner';
 import { connectRedis, type RedisConnection } from '../src/coordination/redis/client.js';
 import { RedisStore } from '../src/coordination/redis/redis-store.js';
 import { SqliteStore } from '../src/coordination/embedded/sqlite-store.js';
 import type { CoordinationStore } from '../src/coordination/store.js';
 import { parseJobsFile } from '../src/jobsfile/parse.js';
-import type { Logger } from '../src/observe/log-types.js';
+import type { Logger } from '../src/base/logger.js';
 import { systemClock } from '../src/scheduler/clock.js';
 import { EventBus } from '../src/scheduler/events.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { defineWatcher, type Watcher } from '../src/watchers/define-watcher.js';
 import { BUILTIN_WATCHERS, WatcherRegistry } from '../src/watchers/registry.js';
+import { f, latenessCroner, measure, runPhase, type Stats } from './measure.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 /** Seconds run first and not counted (JIT warm-up), the same for every scheduler measured. */
@@ -28,48 +27,12 @@ const REDIS_URL = process.env.IAMWATCH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
-}
-
 function jobs(count: number, spec: string) {
   const text = Array.from({ length: count }, (_, i) => `${spec} cron noop name=j${i}`).join('\n');
   const noop = defineWatcher({ name: 'noop', run: async () => {} });
   const registry = new WatcherRegistry([...BUILTIN_WATCHERS, noop as Watcher]);
   const parsed = parseJobsFile({ text, file: 'bench', env: {}, watchers: registry, now: Date.now() });
   return { jobs: parsed.jobs, registry, noop };
-}
-
-interface Stats {
-  runs: number;
-  p50: number;
-  p99: number;
-  max: number;
-  cpuPct: number;
-  rssMb: number;
-}
-
-async function measure(seconds: number, start: (record: (lateness: number) => void) => Promise<() => Promise<void>>): Promise<Stats> {
-  const lateness: number[] = [];
-  // Start on a second boundary plus half a second, and only count whole seconds.
-  await new Promise((r) => setTimeout(r, 1500 - (Date.now() % 1000)));
-  let counting = false;
-  const stop = await start((l) => {
-    if (counting) lateness.push(l);
-  });
-  await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
-  counting = true;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let rss = 0;
-  const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 250);
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  clearInterval(sampler);
-  const cpu = process.cpuUsage(cpu0);
-  const wall = performance.now() - t0;
-  await stop();
-  lateness.sort((a, b) => a - b);
-  return { runs: lateness.length, p50: percentile(lateness, 50), p99: percentile(lateness, 99), max: lateness[lateness.length - 1] ?? NaN, cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, rssMb: rss / 2 ** 20 };
 }
 
 async function latenessIamwatch(storeKind: 'local' | 'redis'): Promise<Stats> {
@@ -81,7 +44,7 @@ async function latenessIamwatch(storeKind: 'local' | 'redis'): Promise<Stats> {
     await connection.ready(5000);
     store = new RedisStore(connection, `bench-${process.pid}-${Date.now()}`);
   } else store = SqliteStore.open(':memory:');
-  return measure(SECONDS, async (record) => {
+  return measure(SECONDS, WARMUP_SECONDS, async (record) => {
     noop.run = async (ctx) => record(Date.now() - ctx.occurrence.getTime());
     const scheduler = new Scheduler({ jobs: list, registry, store, clock: systemClock, log: silent, events: new EventBus(), instance: 'bench', maxClockSkewMs: 5000 });
     await scheduler.start();
@@ -90,13 +53,6 @@ async function latenessIamwatch(storeKind: 'local' | 'redis'): Promise<Stats> {
       await scheduler.drain(5000);
       await store.close();
     };
-  });
-}
-
-async function latenessCroner(): Promise<Stats> {
-  return measure(SECONDS, async (record) => {
-    const crons = Array.from({ length: 1000 }, () => new Cron('* * * * * *', () => record(Date.now() % 1000)));
-    return async () => crons.forEach((c) => c.stop());
   });
 }
 
@@ -145,30 +101,23 @@ async function roundTrips(): Promise<{ occurrences: number; commands: number; pe
 const phases: Record<string, () => Promise<unknown>> = {
   'lateness-local': () => latenessIamwatch('local'),
   'lateness-redis': () => latenessIamwatch('redis'),
-  'lateness-croner': latenessCroner,
+  'lateness-croner': () => latenessCroner(1000, SECONDS, WARMUP_SECONDS),
   idle,
   'round-trips': roundTrips,
 };
 
-function runPhase(name: string): Record<string, number> {
-  const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, name], { encoding: 'utf8', env: process.env });
-  if (r.status !== 0) throw new Error(`bench phase ${name} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
-}
-
-const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
+const runSchedulerPhase = (name: string): Promise<Record<string, number>> => runPhase(fileURLToPath(import.meta.url), [name]);
 
 export async function benchScheduler(): Promise<void> {
   console.log(`\nScheduler: 1,000 jobs firing every second for ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up, no-op watcher (start lateness = actual start - nominal time)`);
   console.log('scheduler                      runs     p50 ms  p99 ms  max ms  CPU %   RSS MB');
   for (const [label, phase] of [['iamwatch, in-process store', 'lateness-local'], ['iamwatch, Redis store', 'lateness-redis'], ['croner 1,000 Cron objects', 'lateness-croner']] as const) {
-    const s = runPhase(phase);
+    const s = await runSchedulerPhase(phase);
     console.log(`${label.padEnd(30)} ${String(s.runs).padStart(6)}  ${f(s.p50!).padStart(6)}  ${f(s.p99!).padStart(6)}  ${f(s.max!).padStart(6)}  ${f(s.cpuPct!).padStart(5)}  ${f(s.rssMb!).padStart(6)}`);
   }
-  const i = runPhase('idle');
+  const i = await runSchedulerPhase('idle');
   console.log(`\nIdle: ${i.jobs} jobs registered: RSS ${f(i.rssMb!)} MB (heap ${f(i.heapMb!)} MB)  [target <= 200 MB]`);
-  const rt = runPhase('round-trips');
+  const rt = await runSchedulerPhase('round-trips');
   console.log(`Redis round trips: ${rt.commands} commands for ${rt.occurrences} occurrences run by ${rt.instances} competing instances = ${f(rt.perOccurrence!, 2)} per occurrence  [target <= 3 plus renewals]`);
 }
 

@@ -1,5 +1,5 @@
 /** Exit codes: the one place they are set. Scripts rely on these; the README lists them. */
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../base/errors.js';
 
 export const EXIT = {
   OK: 0,

@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { IamwatchError } from '../errors.js';
+import { IamwatchError } from '../base/errors.js';
 import { hasErrors, type JobsFile } from '../jobsfile/job.js';
 import { parseJobsFile } from '../jobsfile/parse.js';
 import { WatcherRegistry } from '../watchers/registry.js';

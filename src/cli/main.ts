@@ -5,7 +5,7 @@
  * and `next` never load Redis, knex or ink.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { errorStack, IamwatchError, isIamwatchError } from '../errors.js';
+import { errorStack, IamwatchError, isIamwatchError } from '../base/errors.js';
 import { checkAddr } from '../jobsfile/settings.js';
 import { interactiveTerminal } from './terminal.js';
 import { EXIT, exitCodeFor, signalExit } from './exit-codes.js';

@@ -5,8 +5,8 @@
  * on. Anything else is iamwatch's own bug: `crashed` settles, so the command can release the
  * locks it holds before it ends with the internal-error exit code (70).
  */
-import { errorMessage, errorStack } from '../errors.js';
-import type { Logger } from '../observe/log-types.js';
+import { errorMessage, errorStack } from '../base/errors.js';
+import type { Logger } from '../base/logger.js';
 import { currentWatcherScope } from '../scheduler/watcher-scope.js';
 
 export interface ProcessGuard {

@@ -1,7 +1,7 @@
 /** Chooses the coordination store: Redis when REDIS_URL is set, else the embedded store in the state directory. */
-import type { Logger } from '../observe/log-types.js';
-import { redactUrl } from '../observe/redact.js';
-import type { RedisTlsParams } from './redis/url.js';
+import type { Logger } from '../base/logger.js';
+import { redactUrl } from '../base/redact.js';
+import type { RedisTlsParams } from '../jobsfile/redis-url.js';
 import type { CoordinationStore } from './store.js';
 
 export interface OpenStoreOptions {
@@ -46,5 +46,5 @@ export async function openStore(redisUrl: string | undefined, prefix: string, lo
   if (!(await connection.ready(connectWaitMs))) {
     log.warn({ event: 'redis-down', redis: redactUrl(redisUrl) }, `Redis not reachable after ${connectWaitMs} ms; still trying`);
   }
-  return new RedisStore(connection, prefix);
+  return new RedisStore(connection, prefix, redactUrl(redisUrl));
 }

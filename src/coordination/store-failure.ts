@@ -4,7 +4,7 @@
  * (connected, but no answer within iamwatch's deadline). The scheduler turns them into the skip
  * reasons `redis-unavailable` and `redis-slow`. Pure: no Redis client is loaded for this.
  */
-import { IamwatchError } from '../errors.js';
+import { IamwatchError } from '../base/errors.js';
 
 export type StoreFailureKind = 'down' | 'slow';
 

@@ -1,3 +1,5 @@
+import type { FleetStore, Retention } from './fleet-store.js';
+
 /**
  * The coordination store: the only thing instances share. Two one-way doors and one lock:
  * - claims: an occurrence id (nominal time in ms) can be claimed once, ever; ids older than
@@ -55,8 +57,21 @@ export interface StorePersistence {
   detail: string;
 }
 
+/** What a store is, for people and for JSON output; nothing branches on it outside coordination/. */
+export interface StoreDescription {
+  kind: 'redis' | 'embedded';
+  /** Where it lives: the redacted Redis URL, or the state directory. */
+  location: string;
+  /** One line for people: "Redis redis://h:6379 (prefix iamwatch)", "embedded store in DIR (this machine only)". */
+  label: string;
+}
+
 export interface CoordinationStore {
-  readonly kind: 'redis' | 'local';
+  readonly description: StoreDescription;
+  /** False while a networked store is not connected (commands fail at once); always true for the embedded store. */
+  readonly connected: boolean;
+  /** The run history and heartbeats kept beside the claims, within `retention`. */
+  fleet(retention: Retention): FleetStore;
   /** cron and rate: claim one occurrence and, if won, take a running lock for it. */
   claim(req: OccurrenceClaim): Promise<ClaimResult>;
   /** interval: start the next generation if it is due and nothing runs. */

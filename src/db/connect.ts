@@ -8,9 +8,9 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { dialectOf } from './dialect.js';
-import { IamwatchError, errorMessage } from '../errors.js';
-import type { Logger } from '../observe/log-types.js';
-import { redactUrl } from '../observe/redact.js';
+import { IamwatchError, errorMessage } from '../base/errors.js';
+import type { Logger } from '../base/logger.js';
+import { redactUrl } from '../base/redact.js';
 import { checkMysqlIdentity, mysql2Ssl, mysqlTlsHint, parseMysqlTls, type MysqlTls } from './mysql-tls.js';
 
 /** The database used when DATABASE_URL is unset; its schema is created on first use. */

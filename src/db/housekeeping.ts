@@ -9,9 +9,17 @@
  * time string. Dry runs count what would change with the same windows and change nothing.
  */
 import type { Knex } from 'knex';
-import type { Logger } from '../observe/log-types.js';
-import type { RunResult } from '../watchers/define-watcher.js';
+import type { Logger } from '../base/logger.js';
 import { dialectOf } from './dialect.js';
+
+/** What a housekeeping statement run reports; it is a watcher's run result as it stands. */
+export interface HousekeepingResult {
+  summary: string;
+  rows: number;
+  batches: number;
+  dryRun: boolean;
+  [key: string]: unknown;
+}
 
 export interface BatchOptions {
   batchSize: number;
@@ -124,7 +132,7 @@ async function* windows(db: Knex, table: string, key: string, size: number, tall
   }
 }
 
-function finish(tally: Tally, dryRun: boolean, summary: string, extra: Record<string, unknown>): RunResult {
+function finish(tally: Tally, dryRun: boolean, summary: string, extra: Record<string, unknown>): HousekeepingResult {
   return {
     summary,
     rows: tally.rows,
@@ -160,7 +168,7 @@ async function deleteInWindows(
 }
 
 /** `clean`: deletes policy_audit rows whose deletedAt is more than maxReserveDays before now. */
-export async function purgePolicyAudit(db: Knex, opts: PurgePolicyAuditOptions): Promise<RunResult> {
+export async function purgePolicyAudit(db: Knex, opts: PurgePolicyAuditOptions): Promise<HousekeepingResult> {
   if (!Number.isInteger(opts.maxReserveDays) || opts.maxReserveDays < 1) throw new RangeError('maxReserveDays must be a whole number >= 1');
   const tally = newTally();
   throwIfAborted(opts.signal);
@@ -172,7 +180,7 @@ export async function purgePolicyAudit(db: Knex, opts: PurgePolicyAuditOptions):
 }
 
 /** `cleansecret`: deletes secrets that expired more than graceDays ago; expires = 0 never expires. */
-export async function deleteExpiredSecrets(db: Knex, opts: DeleteExpiredSecretsOptions): Promise<RunResult> {
+export async function deleteExpiredSecrets(db: Knex, opts: DeleteExpiredSecretsOptions): Promise<HousekeepingResult> {
   if (!Number.isInteger(opts.graceDays) || opts.graceDays < 0) throw new RangeError('graceDays must be a whole number >= 0');
   const tally = newTally();
   throwIfAborted(opts.signal);
@@ -186,7 +194,7 @@ export async function deleteExpiredSecrets(db: Knex, opts: DeleteExpiredSecretsO
 }
 
 /** `task`: disables active users inactive for maxInactiveDays (judged by createdAt if they never logged in). */
-export async function disableInactiveUsers(db: Knex, opts: DisableInactiveUsersOptions): Promise<RunResult> {
+export async function disableInactiveUsers(db: Knex, opts: DisableInactiveUsersOptions): Promise<HousekeepingResult> {
   if (!Number.isInteger(opts.maxInactiveDays) || opts.maxInactiveDays < 0) throw new RangeError('maxInactiveDays must be a whole number >= 0');
   if (opts.maxInactiveDays === 0) {
     return { summary: 'off (max-inactive-days=0): nothing examined', rows: 0, batches: 0, dryRun: opts.dryRun, durationMs: 0, examined: 0, secretsExpired: 0 };

@@ -8,7 +8,7 @@
  * (pure), the files are read when connecting, and driver errors get a hint about what to set.
  */
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { readPemFiles, type PemFile } from '../tls-files.js';
+import { readPemFiles, type PemFile } from '../base/tls-files.js';
 
 export const SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
 export type SslMode = (typeof SSL_MODES)[number];

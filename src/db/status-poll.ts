@@ -13,7 +13,7 @@
  * every time is still marked `failed` after `maxAttempts`.
  */
 import type { Knex } from 'knex';
-import type { Logger } from '../observe/log-types.js';
+import type { Logger } from '../base/logger.js';
 import { dialectOf } from './dialect.js';
 
 type Key = string | number;

@@ -7,7 +7,7 @@
  * Other variables are plain crontab variables: they expand in later lines and reach `exec`
  * commands' environment. Pure.
  */
-import { parseRedisUrl } from '../coordination/redis/url.js';
+import { parseRedisUrl } from './redis-url.js';
 import { coerceOption, type OptionDecl } from './options.js';
 import { checkUrl } from './url-check.js';
 

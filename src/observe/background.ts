@@ -3,8 +3,8 @@
  * promises, failures logged once per streak (not once per write), and a flush with a deadline
  * for shutdown, so the last records are written before Redis is closed.
  */
-import { errorMessage } from '../errors.js';
-import type { Logger } from './log-types.js';
+import { errorMessage } from '../base/errors.js';
+import type { Logger } from '../base/logger.js';
 
 export class Background {
   readonly #pending = new Set<Promise<void>>();

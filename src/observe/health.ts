@@ -8,7 +8,7 @@
  */
 import { storeFailureOf } from '../coordination/store-failure.js';
 import type { CoordinationStore } from '../coordination/store.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import { isRecent, type PressureSnapshot } from '../scheduler/pressure.js';
 import type { SchedulerView } from './heartbeat.js';
 
@@ -20,7 +20,7 @@ export interface HealthReport {
   /** ok; degraded: only slowness (Redis slow, this instance overloaded); unhealthy: anything else. */
   status: 'ok' | 'degraded' | 'unhealthy';
   reasons: string[];
-  checks: { scheduler: string; redis: string };
+  checks: { scheduler: string; store: string };
 }
 
 export interface HealthDeps {
@@ -72,24 +72,24 @@ export async function checkHealth(d: HealthDeps): Promise<HealthReport> {
     scheduler = `overloaded: woke ${pressure.overloaded.lateMs} ms too late to claim or start an occurrence on time, ${ago(pressure.overloaded.at, now)}`;
     reasons.push(`scheduler: ${scheduler}`);
   }
-  let redis = 'not configured (embedded store)';
-  if (d.store.kind === 'redis') {
-    const p = await probeRedis(d.store, d.redisTimeoutMs ?? 1_000);
-    if (p.state === 'ok') {
-      redis = `ok (${p.ms} ms)`;
-      if (pressure?.redisSlow && isRecent(pressure.redisSlow.at, now)) {
-        redis = `slow: ${pressure.redisSlow.detail}, ${ago(pressure.redisSlow.at, now)}`;
-        reasons.push(`redis: ${redis}`);
-      }
-    } else if (p.state === 'slow') {
-      redis = `slow: ${p.error}`;
-      reasons.push(`redis: ${redis}`);
-    } else {
-      redis = `unreachable: ${p.error}`;
-      degradedOnly = false;
-      reasons.push(`redis: ${redis}`);
+  // Reasons name the store by its kind ("redis: slow ..."), so alerts can tell them apart.
+  const name = d.store.description.kind;
+  let store: string;
+  const p = await probeRedis(d.store, d.redisTimeoutMs ?? 1_000);
+  if (p.state === 'ok') {
+    store = `ok (${p.ms} ms)`;
+    if (pressure?.redisSlow && isRecent(pressure.redisSlow.at, now)) {
+      store = `slow: ${pressure.redisSlow.detail}, ${ago(pressure.redisSlow.at, now)}`;
+      reasons.push(`${name}: ${store}`);
     }
+  } else if (p.state === 'slow') {
+    store = `slow: ${p.error}`;
+    reasons.push(`${name}: ${store}`);
+  } else {
+    store = `unreachable: ${p.error}`;
+    degradedOnly = false;
+    reasons.push(`${name}: ${store}`);
   }
   const status = reasons.length === 0 ? 'ok' : degradedOnly ? 'degraded' : 'unhealthy';
-  return { ok: reasons.length === 0, status, reasons, checks: { scheduler, redis } };
+  return { ok: reasons.length === 0, status, reasons, checks: { scheduler, store: `${d.store.description.label}: ${store}` } };
 }

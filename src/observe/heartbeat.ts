@@ -5,9 +5,9 @@
  */
 import { hostname } from 'node:os';
 import { Background } from './background.js';
-import { HEARTBEAT_EVERY_MS, HEARTBEAT_TTL_MS, type FleetStore } from './fleet/fleet-store.js';
-import type { Logger } from './log-types.js';
-import type { Heartbeat } from './run-record.js';
+import { HEARTBEAT_EVERY_MS, HEARTBEAT_TTL_MS, type FleetStore } from '../coordination/fleet-store.js';
+import type { Logger } from '../base/logger.js';
+import type { Heartbeat } from '../coordination/records.js';
 import type { RunTracker } from './run-tracker.js';
 import { packageVersion } from './version.js';
 

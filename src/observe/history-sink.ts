@@ -1,8 +1,8 @@
 /** Records every finished run and skipped occurrence in the fleet store, in the background. */
 import type { EventSink, RunEvent } from '../scheduler/events.js';
 import { Background } from './background.js';
-import type { FleetStore } from './fleet/fleet-store.js';
-import type { Logger } from './log-types.js';
+import type { FleetStore } from '../coordination/fleet-store.js';
+import type { Logger } from '../base/logger.js';
 import { recordOf } from './run-record.js';
 
 export class HistorySink implements EventSink {

@@ -3,7 +3,7 @@
  * (200 "ok" or 503 with one reason per line; `?format=json` for the full report).
  */
 import { createServer, type Server } from 'node:http';
-import { IamwatchError } from '../errors.js';
+import { IamwatchError } from '../base/errors.js';
 import type { HealthReport } from './health.js';
 import type { Metrics } from './metrics.js';
 

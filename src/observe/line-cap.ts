@@ -3,7 +3,7 @@
  * silently: the message ends with `… [1,234 more bytes]` and the line carries `truncatedBytes`.
  * Also the redaction of a log call's arguments, which has to know about the cut (logger.ts).
  */
-import { redactDeep, redactHead, redactText } from './redact.js';
+import { redactDeep, redactHead, redactText } from '../base/redact.js';
 
 /** The most message text one log line carries. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;

@@ -3,7 +3,7 @@
  * by the logger itself (logger.ts), for every line, so nothing here redacts again.
  */
 import { occurrenceLabel, type EventSink, type RunEvent } from '../scheduler/events.js';
-import type { Logger } from './log-types.js';
+import type { Logger } from '../base/logger.js';
 
 export class LogSink implements EventSink {
   constructor(private readonly log: Logger) {}

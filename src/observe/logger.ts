@@ -7,7 +7,7 @@
  */
 import { pino, type Logger as PinoLogger } from 'pino';
 import { PassThrough } from 'node:stream';
-import type { Logger } from './log-types.js';
+import type { Logger } from '../base/logger.js';
 import { logArgs } from './line-cap.js';
 
 export type LogFormat = 'pretty' | 'json';

@@ -6,7 +6,8 @@
  */
 import type { Knex } from 'knex';
 import type { CoordinationStore } from '../coordination/store.js';
-import { SKIP_REASONS, type EventSink, type RunEvent } from '../scheduler/events.js';
+import { SKIP_REASONS } from '../base/outcomes.js';
+import type { EventSink, RunEvent } from '../scheduler/events.js';
 import { isRecent, PRESSURE_RECENT_MS, type PressureSnapshot } from '../scheduler/pressure.js';
 import type { SchedulerView } from './heartbeat.js';
 import { probeDatabase, probeStore } from './probes.js';
@@ -91,11 +92,11 @@ export async function createMetrics(o: { store: CoordinationStore; db?: Knex; sc
     },
   });
   new client.Gauge({
-    name: 'iamwatch_redis_up',
-    help: '1 when Redis answered TIME within 1 s (0 without REDIS_URL: not used).',
+    name: 'iamwatch_store_up',
+    help: '1 when the coordination store (Redis, or the embedded store) answered within 1 s.',
     registers,
     async collect() {
-      this.set(o.store.kind === 'redis' && (await probeStore(o.store)).ok ? 1 : 0);
+      this.set((await probeStore(o.store)).ok ? 1 : 0);
     },
   });
   const db = o.db;

@@ -9,9 +9,10 @@ import { hostname } from 'node:os';
 import type { JobSpec } from '../jobsfile/job.js';
 import type { EventSink, RunEvent } from '../scheduler/events.js';
 import { Background } from './background.js';
-import type { Logger } from './log-types.js';
-import { redactDeep, redactUrl } from './redact.js';
-import { recordOf, type RunRecord } from './run-record.js';
+import type { Logger } from '../base/logger.js';
+import { redactDeep, redactUrl } from '../base/redact.js';
+import { recordOf } from './run-record.js';
+import { type RunRecord } from '../coordination/records.js';
 import { packageVersion } from './version.js';
 
 export interface NotifyOptions {

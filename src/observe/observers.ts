@@ -9,12 +9,11 @@ import type { CoordinationStore } from '../coordination/store.js';
 import type { JobSpec } from '../jobsfile/job.js';
 import type { Settings } from '../jobsfile/settings.js';
 import type { EventBus } from '../scheduler/events.js';
-import { openFleet } from './fleet/open-fleet.js';
-import type { FleetStore } from './fleet/fleet-store.js';
+import { retentionOf, type FleetStore } from '../coordination/fleet-store.js';
 import { checkHealth, type HealthDeps } from './health.js';
 import { HeartbeatPublisher } from './heartbeat.js';
 import { HistorySink } from './history-sink.js';
-import type { Logger } from './log-types.js';
+import type { Logger } from '../base/logger.js';
 import { NotifySink } from './notify.js';
 import { RunTracker } from './run-tracker.js';
 
@@ -39,7 +38,7 @@ export interface Recorders {
  * history, and webhooks when a job asks for them.
  */
 export function attachRecorders(o: { events: EventBus; store: CoordinationStore; settings: Settings; jobs: readonly JobSpec[]; file: string; log: Logger }): Recorders {
-  const fleet = openFleet(o.store, o.settings, o.file, o.jobs.length);
+  const fleet = o.store.fleet(retentionOf(o.settings));
   const history = new HistorySink(fleet, o.log);
   o.events.add(history);
   const notify = NotifySink.wanted(o.jobs, o.settings.notifyUrl) ? new NotifySink({ jobs: o.jobs, defaultUrl: o.settings.notifyUrl, log: o.log }) : null;

@@ -1,7 +1,7 @@
 /** Is Redis / the database answering right now? Short timeouts: used by /healthz, metrics and the dashboard. */
 import type { Knex } from 'knex';
 import type { CoordinationStore } from '../coordination/store.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 
 export type Probe = { ok: true; ms: number } | { ok: false; error: string };
 

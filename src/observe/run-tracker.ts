@@ -4,7 +4,8 @@
  * heartbeat read it; nothing is stored.
  */
 import { occurrenceLabel, type EventSink, type RunEvent, type SkipReason } from '../scheduler/events.js';
-import { recordOf, type RunRecord, type RunningEntry } from './run-record.js';
+import { recordOf } from './run-record.js';
+import { type RunRecord, type RunningEntry } from '../coordination/records.js';
 
 export interface JobTally {
   ok: number;

@@ -3,22 +3,10 @@
  * dashboard and notifications all listen here; the scheduler knows none of them.
  */
 import type { Mode } from '../jobsfile/job.js';
+import type { Outcome, SkipReason } from '../base/outcomes.js';
 import type { RunResult } from '../watchers/define-watcher.js';
 
-export type Outcome = 'ok' | 'failed' | 'timeout' | 'lock-lost' | 'aborted';
-
-/**
- * Why an occurrence was skipped:
- * - overlap: overlap=skip and a run of the job was in progress;
- * - redis-unavailable: Redis not connected (down, refused, connection lost);
- * - redis-slow: connected, but no answer to the claim (or the skew check) within its deadline;
- * - overloaded: this instance's event loop woke too late to claim or start it on time;
- * - clock-skew: this clock is further than MAX_CLOCK_SKEW from Redis's;
- * - late: older than the claim window behind the newest claim.
- */
-export type SkipReason = 'overlap' | 'redis-unavailable' | 'redis-slow' | 'overloaded' | 'clock-skew' | 'late';
-
-export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'redis-unavailable', 'redis-slow', 'overloaded', 'clock-skew', 'late'];
+export type { Outcome, SkipReason } from '../base/outcomes.js';
 
 /** Where an event happened: every event names its job, occurrence and instance. */
 interface At {

@@ -5,9 +5,9 @@
  */
 import type { Knex } from 'knex';
 import type { CoordinationStore } from '../coordination/store.js';
-import { errorMessage, IamwatchError } from '../errors.js';
+import { errorMessage, IamwatchError } from '../base/errors.js';
 import type { JobSpec } from '../jobsfile/job.js';
-import type { Logger } from '../observe/log-types.js';
+import type { Logger } from '../base/logger.js';
 import type { RunResult, Watcher, WatcherContext } from '../watchers/define-watcher.js';
 import type { Clock } from './clock.js';
 import { occurrenceLabel, type EventSink, type Outcome, type RunSummary } from './events.js';

@@ -7,7 +7,7 @@
  * is at least that plus the TTL), so a renewal that hangs cannot delay it. The store gives each
  * renewal a deadline well under ttl/3, so one without an answer counts as failed and is retried.
  */
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import type { Clock } from './clock.js';
 
 const TICK_MS = 100;

@@ -13,9 +13,9 @@
 import type { Knex } from 'knex';
 import { storeFailureOf } from '../coordination/store-failure.js';
 import type { CoordinationStore, Holder } from '../coordination/store.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../base/errors.js';
 import type { JobSpec } from '../jobsfile/job.js';
-import type { Logger } from '../observe/log-types.js';
+import type { Logger } from '../base/logger.js';
 import { cronSchedule, previousOccurrence, rateSchedule, type Schedule } from '../schedule/schedule.js';
 import type { Watcher } from '../watchers/define-watcher.js';
 import type { WatcherRegistry } from '../watchers/registry.js';

@@ -6,8 +6,8 @@
  * embedded one) have neither check.
  */
 import type { CoordinationStore, StorePersistence } from '../coordination/store.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../observe/log-types.js';
+import { errorMessage } from '../base/errors.js';
+import type { Logger } from '../base/logger.js';
 
 export class ServerWatch {
   #persistence: StorePersistence | null = null;

@@ -5,8 +5,8 @@
  */
 import { storeFailureOf, type StoreFailureKind } from '../coordination/store-failure.js';
 import type { CoordinationStore } from '../coordination/store.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../observe/log-types.js';
+import { errorMessage } from '../base/errors.js';
+import type { Logger } from '../base/logger.js';
 import type { Clock } from './clock.js';
 
 const WARN_MS = 1_000;

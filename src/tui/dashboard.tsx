@@ -7,7 +7,7 @@
  */
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { redactText } from '../observe/redact.js';
+import { redactText } from '../base/redact.js';
 import type { Connection, DashboardModel, JobRow } from './model.js';
 import { nextText, runDuration, shortDuration } from './format.js';
 

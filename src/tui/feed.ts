@@ -6,11 +6,11 @@
 import type { Knex } from 'knex';
 import type { CoordinationStore } from '../coordination/store.js';
 import type { JobSpec } from '../jobsfile/job.js';
-import type { FleetStore } from '../observe/fleet/fleet-store.js';
+import type { FleetStore } from '../coordination/fleet-store.js';
 import type { SchedulerView } from '../observe/heartbeat.js';
 import type { LogTail } from '../observe/log-tail.js';
 import { probeDatabase, probeStore } from '../observe/probes.js';
-import type { Heartbeat } from '../observe/run-record.js';
+import type { Heartbeat } from '../coordination/records.js';
 import type { RunTracker } from '../observe/run-tracker.js';
 import type { DashboardModel, JobRowState, ShutdownState } from './model.js';
 
@@ -44,7 +44,7 @@ export class DashboardFeed {
     this.#refreshing = true;
     try {
       const [redis, db, instances] = await Promise.all([
-        this.d.store.kind === 'redis' ? probeStore(this.d.store) : Promise.resolve(null),
+        probeStore(this.d.store),
         this.d.db ? probeDatabase(this.d.db) : Promise.resolve(null),
         this.d.fleet.instances().catch(() => null),
       ]);

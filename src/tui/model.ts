@@ -5,7 +5,7 @@
  */
 import type { Mode } from '../jobsfile/job.js';
 import type { TailLine } from '../observe/log-tail.js';
-import type { RunRecord } from '../observe/run-record.js';
+import type { RunRecord } from '../coordination/records.js';
 
 export type JobRowState =
   | { kind: 'idle' }

@@ -4,8 +4,8 @@
  */
 import { Box, render, Text, useInput, useStdin } from 'ink';
 import { useEffect, useState, type ReactNode } from 'react';
-import type { StatusReport } from '../cli/commands/status.js';
-import { errorMessage } from '../errors.js';
+import type { StatusReport } from '../observe/fleet-report.js';
+import { errorMessage } from '../base/errors.js';
 import { nextText, runDuration, shortDuration } from './format.js';
 
 function Cell({ width, children, color }: { width: number; children: ReactNode; color?: string }): ReactNode {
@@ -26,7 +26,7 @@ export function StatusView({ report, error, width }: { report: StatusReport | nu
     <Box flexDirection="column" width={width}>
       <Text>
         <Text bold color="cyan">iamwatch status </Text>
-        {report.file} <Text dimColor>{c.kind === 'redis' ? `Redis ${c.redis} prefix ${c.prefix}` : `embedded store in ${c.history}`}</Text>
+        {report.file} <Text dimColor>{c.label}</Text>
       </Text>
       {error ? <Text color="red">refresh failed: {error}</Text> : null}
       <Box marginTop={1}>

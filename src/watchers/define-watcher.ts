@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { checkDecls, type OptionDecls, type OptionValues } from '../jobsfile/options.js';
-import type { Logger } from '../observe/log-types.js';
+import type { Logger } from '../base/logger.js';
 
 export interface WatcherContext<O = Record<string, unknown>> {
   /** Job name from the jobs file. */

@@ -5,7 +5,7 @@
  * non-zero exit is a failure. Processes the command leaves in the background are killed when it
  * exits.
  */
-import { IamwatchError } from '../errors.js';
+import { IamwatchError } from '../base/errors.js';
 import { defineWatcher } from './define-watcher.js';
 import { readLines } from './output-lines.js';
 

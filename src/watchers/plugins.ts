@@ -3,7 +3,7 @@
  * an array of them. Every problem is reported with the module's path.
  */
 import { pathToFileURL } from 'node:url';
-import { errorMessage, IamwatchError } from '../errors.js';
+import { errorMessage, IamwatchError } from '../base/errors.js';
 import { formatDuration } from '../schedule/duration.js';
 import { checkWatcher, type Watcher } from './define-watcher.js';
 import type { WatcherRegistry } from './registry.js';

@@ -3,7 +3,7 @@
  * No import side effects: a registry is a value built by whoever needs one.
  */
 import type { WatcherCatalog } from '../jobsfile/job.js';
-import { IamwatchError } from '../errors.js';
+import { IamwatchError } from '../base/errors.js';
 import { clean } from './clean.js';
 import { cleansecret } from './cleansecret.js';
 import type { Watcher } from './define-watcher.js';

@@ -225,7 +225,7 @@ export async function createOriginalDumpTables(db: Knex): Promise<void> {
 }
 
 /** A logger that drops everything (records warnings for assertions). */
-export function quietLogger(): import('../../src/observe/log-types.js').Logger & { warnings: string[] } {
+export function quietLogger(): import('../../src/base/logger.js').Logger & { warnings: string[] } {
   const warnings: string[] = [];
   const noop = (): void => undefined;
   const self = {

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { databaseUrlFor, dbCheck, dbInit, renderDbCheck, renderDbInit } from '../../src/cli/commands/db.js';
-import { IamwatchError } from '../../src/errors.js';
+import { IamwatchError } from '../../src/base/errors.js';
 import { createMysqlDatabase, type TestDatabase } from '../helpers/db.js';
 
 describe('db init / db check', () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { databaseLabel, openDatabase } from '../../src/db/connect.js';
 import { deleteExpiredSecrets, disableInactiveUsers, purgePolicyAudit } from '../../src/db/housekeeping.js';
 import { checkSchema, initSchema } from '../../src/db/schema.js';
-import { IamwatchError } from '../../src/errors.js';
+import { IamwatchError } from '../../src/base/errors.js';
 import { auditRow, BACKENDS, createMysqlDatabase, createOriginalDumpTables, daysAgo, ids, insertMany, quietLogger, secretRow, userRow, type TestDatabase } from '../helpers/db.js';
 
 const live = (): AbortSignal => new AbortController().signal;

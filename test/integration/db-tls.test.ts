@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Knex } from 'knex';
 import { openDatabase } from '../../src/db/connect.js';
-import { isIamwatchError } from '../../src/errors.js';
+import { isIamwatchError } from '../../src/base/errors.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { MYSQL_URL } from '../helpers/db.js';
 import { canStartMariadb, startMariadb, type PrivateMariadb } from '../helpers/mariadb.js';

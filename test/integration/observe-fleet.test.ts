@@ -106,7 +106,7 @@ test('two instances: every run recorded once with its instance; status, metrics,
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /iamwatch_(runs_total\{job="boom",outcome="failed"|claims_lost_total\{job="boom"),instance_id="inst-a"\} \d+/);
-    assert.match(metrics, /iamwatch_redis_up\{instance_id="inst-a"\} 1/);
+    assert.match(metrics, /iamwatch_store_up\{instance_id="inst-a"\} 1/);
     assert.match(metrics, /# TYPE iamwatch_run_duration_seconds histogram/);
     assert.match(metrics, /# TYPE iamwatch_start_lateness_seconds histogram/);
     assert.match(metrics, /# TYPE iamwatch_skipped_occurrences_total counter/);
@@ -118,10 +118,11 @@ test('two instances: every run recorded once with its instance; status, metrics,
 
     const live = await runCli(['status', '-c', file, '--json']);
     assert.equal(live.code, 0, live.stderr);
-    const st = JSON.parse(live.stdout) as { coordination: { redis: string }; jobs: Array<{ name: string; lastRun: HistoryRecord | null }>; instances: Array<{ instance: string; skewMs: number | null; jobs: number }> };
+    const st = JSON.parse(live.stdout) as { coordination: { kind: string; location: string; label: string }; jobs: Array<{ name: string; lastRun: HistoryRecord | null }>; instances: Array<{ instance: string; skewMs: number | null; jobs: number }> };
     assert.deepEqual(st.instances.map((i) => i.instance), ['inst-a', 'inst-b']);
     assert.ok(st.instances.every((i) => i.jobs === 3));
-    assert.equal(st.coordination.redis, `redis://:***@127.0.0.1:${redis.port}`);
+    assert.equal(st.coordination.kind, 'redis');
+    assert.equal(st.coordination.location, `redis://:***@127.0.0.1:${redis.port}`);
     assert.deepEqual(st.jobs.map((j) => j.name), ['tick', 'boom', 'flaky']);
     assert.ok(st.jobs.find((j) => j.name === 'tick')?.lastRun, 'tick has a last run');
     assert.ok(!SECRETS.test(live.stdout), live.stdout);
@@ -200,9 +201,9 @@ test('embedded default: history and status read the state directory of a single 
       const h = await runCli(['history', 'local', '-c', file, '--json']);
       return h.code === 0 && (JSON.parse(h.stdout) as unknown[]).length >= 2;
     });
-    const st = JSON.parse((await runCli(['status', '-c', file, '--json'])).stdout) as { coordination: { kind: string; history: string }; instances: Array<{ instance: string }>; jobs: Array<{ lastRun: HistoryRecord | null }> };
-    assert.equal(st.coordination.kind, 'local');
-    assert.equal(st.coordination.history, path.join(sub, '.iamwatch'));
+    const st = JSON.parse((await runCli(['status', '-c', file, '--json'])).stdout) as { coordination: { kind: string; location: string }; instances: Array<{ instance: string }>; jobs: Array<{ lastRun: HistoryRecord | null }> };
+    assert.equal(st.coordination.kind, 'embedded');
+    assert.equal(st.coordination.location, path.join(sub, '.iamwatch'));
     assert.deepEqual(st.instances.map((i) => i.instance), ['solo']);
     assert.equal(st.jobs[0]?.lastRun?.instance, 'solo');
   } finally {

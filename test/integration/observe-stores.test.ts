@@ -13,12 +13,12 @@ import { connectRedis, type RedisConnection } from '../../src/coordination/redis
 import { SqliteStore } from '../../src/coordination/embedded/sqlite-store.js';
 import { stateDatabaseFile } from '../../src/coordination/embedded/sqlite.js';
 import type { JobSpec } from '../../src/jobsfile/job.js';
-import { FileFleet } from '../../src/observe/fleet/file-fleet.js';
-import { RedisFleet } from '../../src/observe/fleet/redis-fleet.js';
+import { EmbeddedFleet } from '../../src/coordination/embedded/embedded-fleet.js';
+import { RedisFleet } from '../../src/coordination/redis/redis-fleet.js';
 import { checkHealth } from '../../src/observe/health.js';
-import type { Logger } from '../../src/observe/log-types.js';
+import type { Logger } from '../../src/base/logger.js';
 import { NotifySink } from '../../src/observe/notify.js';
-import type { Heartbeat, RunRecord } from '../../src/observe/run-record.js';
+import type { Heartbeat, RunRecord } from '../../src/coordination/records.js';
 import { deletePrefix, openClient, SHARED_REDIS_URL, sleep, uniquePrefix } from '../helpers/redis.js';
 
 const warnings: string[] = [];
@@ -49,8 +49,7 @@ const beat = (instance: string, now: number): Heartbeat => ({ instance, host: 'h
 
 test('Redis history keeps the newest HISTORY_LIMIT records per job and drops those older than HISTORY_MAX_AGE', async () => {
   const now = Date.now();
-  const fleet = new RedisFleet(redis, prefix, { limit: 3, maxAgeMs: 60_000 }, 'redis://:pw@x');
-  assert.equal(fleet.location, 'redis://:***@x');
+  const fleet = new RedisFleet(redis, prefix, { limit: 3, maxAgeMs: 60_000 }, 'redis://:***@x');
   await fleet.append(rec('a', now - 120_000, 0)); // already too old
   for (let i = 1; i <= 5; i++) await fleet.append(rec('a', now - 10_000 + i, i));
   await fleet.append(rec('b', now, 9));
@@ -79,7 +78,7 @@ test('embedded history: retention and heartbeats in the state database of the st
   const now = Date.now();
   const store = SqliteStore.open(stateDatabaseFile(dir, '/etc/x/watchers.conf'));
   await access(path.join(dir, 'watchers.conf.sqlite'));
-  const fleet = new FileFleet(dir, store.db, { limit: 2, maxAgeMs: 60_000 });
+  const fleet = new EmbeddedFleet(dir, store.db, { limit: 2, maxAgeMs: 60_000 });
   await fleet.append(rec('old', now - 120_000, 0)); // already too old
   for (let i = 1; i <= 110; i++) await fleet.append(rec('j', now - 200 + i, i));
   assert.deepEqual((await fleet.history('j', 10)).map((r) => r.fence), [110, 109]);

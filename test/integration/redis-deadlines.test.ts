@@ -21,7 +21,7 @@ import { RedisStore } from '../../src/coordination/redis/redis-store.js';
 import { storeFailureOf } from '../../src/coordination/store-failure.js';
 import { formatDiagnostic, hasErrors } from '../../src/jobsfile/job.js';
 import { parseJobsFile } from '../../src/jobsfile/parse.js';
-import type { Logger } from '../../src/observe/log-types.js';
+import type { Logger } from '../../src/base/logger.js';
 import { systemClock } from '../../src/scheduler/clock.js';
 import type { RunEvent } from '../../src/scheduler/events.js';
 import { MAX_START_DELAY_MS, Scheduler } from '../../src/scheduler/scheduler.js';
@@ -139,11 +139,18 @@ describe('the deadline wrapper', () => {
   });
 });
 
+/** Waits (bounded) until the store's connection is up. */
+async function waitConnected(store: { connected: boolean }, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!store.connected && Date.now() < deadline) await sleep(20);
+  return store.connected;
+}
+
 describe('the Redis store under a pause', () => {
   test('a claim with no answer in time fails as slow; once the server resumes, its lock is released by token', async () => {
     const prefix = uniquePrefix();
     const store = new RedisStore(connection(), prefix);
-    assert.ok(await store.connection.ready(5_000));
+    assert.ok(await waitConnected(store));
     const k = jobKeys(prefix, 'job');
     const occurrence = Date.now();
     const holder = { instance: 'me', occurrence, startedAt: occurrence };
@@ -178,7 +185,7 @@ describe('what the server persists, and its restarts', () => {
   test('a non-persistent server is warned about once; a restart is noticed and warned about', async () => {
     const lines: Captured[] = [];
     const store = new RedisStore(connection(), uniquePrefix());
-    assert.ok(await store.connection.ready(5_000));
+    assert.ok(await waitConnected(store));
     const watch = new ServerWatch(store, captureLog(lines));
     await watch.start();
     const warned = lines.filter((l) => l.fields.event === 'redis-persistence');
@@ -190,7 +197,7 @@ describe('what the server persists, and its restarts', () => {
     await watch.check();
     assert.equal(lines.filter((l) => l.level === 'warn').length, 1, 'nothing new: same server');
     await redis.restart();
-    assert.ok(await store.connection.ready(10_000), 'reconnected');
+    assert.ok(await waitConnected(store, 10_000), 'reconnected');
     await watch.check();
     const restarted = lines.filter((l) => l.fields.event === 'redis-restarted');
     assert.equal(restarted.length, 1, JSON.stringify(lines));
@@ -230,7 +237,7 @@ describe('an overloaded instance', () => {
     const jf = parseJobsFile({ text: '* * * * * *  cron  noop  name=tick\n', file: 'overload.conf', env: {}, watchers: registry, now: Date.now() });
     assert.ok(!hasErrors(jf.diagnostics), jf.diagnostics.map(formatDiagnostic).join('\n'));
     const store = new RedisStore(connection(), uniquePrefix());
-    assert.ok(await store.connection.ready(5_000));
+    assert.ok(await waitConnected(store));
     const events: RunEvent[] = [];
     const silent = captureLog([]);
     const scheduler = new Scheduler({ jobs: jf.jobs, registry, store, clock: systemClock, log: silent, events: { emit: (e) => events.push(e) }, instance: 'busy', maxClockSkewMs: 5_000 });

@@ -10,7 +10,7 @@ import { jobKeys } from '../../src/coordination/redis/keys.js';
 import { RedisStore } from '../../src/coordination/redis/redis-store.js';
 import { hasErrors, formatDiagnostic, type JobSpec } from '../../src/jobsfile/job.js';
 import { parseJobsFile } from '../../src/jobsfile/parse.js';
-import type { Logger } from '../../src/observe/log-types.js';
+import type { Logger } from '../../src/base/logger.js';
 import { cronSchedule, previousOccurrence } from '../../src/schedule/schedule.js';
 import { offsetClock } from '../../src/scheduler/clock.js';
 import type { RunEvent } from '../../src/scheduler/events.js';

@@ -36,7 +36,7 @@ const TTL = 30_000;
 
 interface Impl {
   name: string;
-  kind: 'redis' | 'local';
+  kind: 'redis' | 'embedded';
   open(): Promise<CoordinationStore>;
   cleanup(): Promise<void>;
 }
@@ -46,7 +46,11 @@ function alternating(a: CoordinationStore, b: CoordinationStore): CoordinationSt
   let n = 0;
   const next = (): CoordinationStore => (n++ % 2 === 0 ? a : b);
   return {
-    kind: a.kind,
+    description: a.description,
+    get connected() {
+      return a.connected && b.connected;
+    },
+    fleet: (retention) => a.fleet(retention),
     claim: (req) => next().claim(req),
     claimInterval: (req) => next().claimInterval(req),
     acquire: (req) => next().acquire(req),
@@ -73,10 +77,10 @@ const impls: Impl[] = [
     open: () => redisStore(SHARED_REDIS_URL, prefix),
     cleanup: () => deletePrefix(admin, prefix),
   },
-  { name: 'embedded', kind: 'local', open: async () => SqliteStore.open(stateDatabaseFile(stateDir, 'one.conf')), cleanup: async () => {} },
+  { name: 'embedded', kind: 'embedded', open: async () => SqliteStore.open(stateDatabaseFile(stateDir, 'one.conf')), cleanup: async () => {} },
   {
     name: 'embedded, two connections',
-    kind: 'local',
+    kind: 'embedded',
     open: async () => alternating(SqliteStore.open(stateDatabaseFile(stateDir, 'two.conf')), SqliteStore.open(stateDatabaseFile(stateDir, 'two.conf'))),
     cleanup: async () => {},
   },
@@ -100,7 +104,7 @@ for (const impl of impls) {
     let store: CoordinationStore;
     before(async () => {
       store = await impl.open();
-      assert.equal(store.kind, impl.kind);
+      assert.equal(store.description.kind, impl.kind);
     });
     after(async () => {
       await store.close();

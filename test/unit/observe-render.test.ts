@@ -11,9 +11,9 @@ import { render } from 'ink-testing-library';
 import { Dashboard } from '../../src/tui/dashboard.js';
 import { StatusView } from '../../src/tui/status-view.js';
 import type { DashboardModel } from '../../src/tui/model.js';
-import type { StatusReport } from '../../src/cli/commands/status.js';
+import type { StatusReport } from '../../src/observe/fleet-report.js';
 import { LogTail } from '../../src/observe/log-tail.js';
-import { redactDeep, redactText, redactUrl } from '../../src/observe/redact.js';
+import { redactDeep, redactText, redactUrl } from '../../src/base/redact.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { recordOf } from '../../src/observe/run-record.js';
 
@@ -80,7 +80,7 @@ test('status view: jobs, holders and instances', () => {
   const report: StatusReport = {
     file: 'w.conf',
     now: new Date(NOW).toISOString(),
-    coordination: { kind: 'redis', redis: 'redis://:***@r:6379', prefix: 'iamwatch', history: 'redis://:***@r:6379' },
+    coordination: { kind: 'redis', location: 'redis://:***@r:6379', label: 'Redis redis://:***@r:6379 (prefix iamwatch)', prefix: 'iamwatch' },
     jobs: [
       { name: 'tick', watcher: 'exec', mode: 'cron', schedule: '* * * * * *', tz: 'UTC', next: '2026-03-01T12:00:01+00:00', lastRun: null, running: [{ instance: 'b:2', occurrence: '2026-03-01T12:00:00.000Z', startedAt: new Date(NOW).toISOString(), expiresAt: null, manual: false }] },
     ],

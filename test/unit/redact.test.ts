@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redactDeep, redactHead, redactText, redactUrl } from '../../src/observe/redact.js';
+import { redactDeep, redactHead, redactText, redactUrl } from '../../src/base/redact.js';
 
 const redacted: Array<[string, string]> = [
   // scheme://user:pass@host, in text and alone

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRedisUrl, resolveRedisTls, type RedisUrl } from '../../src/coordination/redis/url.js';
-import { redactUrl } from '../../src/observe/redact.js';
+import { parseRedisUrl, resolveRedisTls, type RedisUrl } from '../../src/jobsfile/redis-url.js';
+import { redactUrl } from '../../src/base/redact.js';
 
 test('Redis URLs that parse', () => {
   const cases: Array<[string, unknown]> = [

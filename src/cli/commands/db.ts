@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { databaseLabel, openDatabase } from '../../db/connect.js';
 import type { DemoCounts, SchemaCheck } from '../../db/schema.js';
-import { IamwatchError } from '../../errors.js';
+import { IamwatchError } from '../../base/errors.js';
 import type { JobsFile } from '../../jobsfile/job.js';
 import { checkSetting, settingProblem } from '../../jobsfile/settings.js';
 import { configPath, configFrom, loadValidJobsFile } from '../load.js';

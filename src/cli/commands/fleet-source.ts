@@ -4,12 +4,11 @@
  * Redis that can't be reached is an UNAVAILABLE error, not a long wait.
  */
 import type { CoordinationStore } from '../../coordination/store.js';
-import { IamwatchError } from '../../errors.js';
+import { IamwatchError } from '../../base/errors.js';
 import type { JobsFile } from '../../jobsfile/job.js';
-import { stateDir } from '../../observe/fleet/file-fleet.js';
-import type { FleetStore } from '../../observe/fleet/fleet-store.js';
-import type { Logger } from '../../observe/log-types.js';
-import { redactUrl } from '../../observe/redact.js';
+import { stateDir } from '../../coordination/embedded/state-dir.js';
+import { retentionOf, type FleetStore } from '../../coordination/fleet-store.js';
+import type { Logger } from '../../base/logger.js';
 import { configFrom, loadValidJobsFile } from '../load.js';
 import { printDiagnostics } from '../output.js';
 
@@ -25,15 +24,12 @@ const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error:
 export async function openFleetSource(o: { config?: string; plugin?: string[]; connectWaitMs?: number }): Promise<FleetSource> {
   const { jobsFile } = await loadValidJobsFile(configFrom(o), (jf) => printDiagnostics(jf.diagnostics.filter((d) => d.severity === 'error')));
   const { settings } = jobsFile;
-  const [{ openStore }, { openFleet }] = await Promise.all([import('../../coordination/open-store.js'), import('../../observe/fleet/open-fleet.js')]);
+  const { openStore } = await import('../../coordination/open-store.js');
   const store = await openStore(settings.redisUrl, settings.prefix, silent, { stateDir: stateDir(jobsFile.file), jobsFile: jobsFile.file, connectWaitMs: o.connectWaitMs ?? 3_000, redisTls: settings.redisTls });
-  if (store.kind === 'redis') {
-    const { connection } = store as CoordinationStore & { connection: { isReady: boolean } };
-    if (!connection.isReady) {
-      await store.close();
-      throw new IamwatchError('UNAVAILABLE', `Redis at ${redactUrl(settings.redisUrl ?? '')} is not reachable`);
-    }
+  if (!store.connected) {
+    await store.close();
+    throw new IamwatchError('UNAVAILABLE', `${store.description.label} is not reachable`);
   }
-  const fleet = openFleet(store, settings, jobsFile.file, jobsFile.jobs.length);
+  const fleet = store.fleet(retentionOf(settings));
   return { jobsFile, store, fleet, close: () => store.close() };
 }

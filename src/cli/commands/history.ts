@@ -3,19 +3,14 @@
  * filtered by --since and --failed, at most --limit. Records come from the fleet store, already
  * redacted and bounded by HISTORY_LIMIT and HISTORY_MAX_AGE.
  */
-import { IamwatchError } from '../../errors.js';
-import { isFailure, newestFirst, type RunRecord } from '../../observe/run-record.js';
+import { IamwatchError } from '../../base/errors.js';
+import { isFailure, newestFirst } from '../../coordination/records.js';
+import { presentRecord, type PresentedRecord } from '../../observe/fleet-report.js';
 import { DurationSyntaxError, formatDuration, parseDuration } from '../../schedule/duration.js';
 import { parseTimeInput, resolveTimeInput } from '../../schedule/iso.js';
 import type { FleetSource } from './fleet-source.js';
 
 /** A record as printed: `at` becomes `time` (ISO-8601): when the run ended or the occurrence was skipped. */
-export type PresentedRecord = Omit<RunRecord, 'at'> & { time: string };
-
-export function presentRecord(r: RunRecord): PresentedRecord {
-  const { at, ...rest } = r;
-  return { ...rest, time: new Date(at).toISOString() };
-}
 
 export interface HistoryOptions {
   config?: string;

@@ -1,5 +1,5 @@
 /** `iamwatch next`: the coming occurrences of each job, or of an ad-hoc --spec. */
-import { IamwatchError } from '../../errors.js';
+import { IamwatchError } from '../../base/errors.js';
 import type { JobSpec, Mode } from '../../jobsfile/job.js';
 import { SpecSyntaxError } from '../../schedule/cron-spec.js';
 import { formatInstant, parseTimeInput, resolveTimeInput, type TimeInput } from '../../schedule/iso.js';

@@ -3,7 +3,7 @@
  * overlaps a fleet run of the same job; when the lock is held it fails with LOCK_HELD and says who
  * holds it. Logs go to stderr; the result goes to stdout.
  */
-import { errorMessage, IamwatchError } from '../../errors.js';
+import { errorMessage, IamwatchError } from '../../base/errors.js';
 import type { JobSpec } from '../../jobsfile/job.js';
 import { LogSink } from '../../observe/log-sink.js';
 import { systemClock } from '../../scheduler/clock.js';

@@ -11,12 +11,12 @@
  * health, webhooks) are attached as event sinks and flushed before Redis is closed.
  */
 import { databaseLabel } from '../../db/connect.js';
-import { errorMessage } from '../../errors.js';
-import { stateDir } from '../../observe/fleet/file-fleet.js';
+import { errorMessage } from '../../base/errors.js';
+import { stateDir } from '../../coordination/embedded/state-dir.js';
 import { LogSink } from '../../observe/log-sink.js';
 import type { LogTail } from '../../observe/log-tail.js';
 import type { Observers } from '../../observe/observers.js';
-import { redactUrl } from '../../observe/redact.js';
+import { redactUrl } from '../../base/redact.js';
 import { systemClock } from '../../scheduler/clock.js';
 import { EventBus } from '../../scheduler/events.js';
 import { Scheduler } from '../../scheduler/scheduler.js';

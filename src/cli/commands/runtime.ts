@@ -6,12 +6,12 @@ import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import { openStore } from '../../coordination/open-store.js';
 import type { CoordinationStore } from '../../coordination/store.js';
-import { errorMessage } from '../../errors.js';
+import { errorMessage } from '../../base/errors.js';
 import type { JobSpec } from '../../jobsfile/job.js';
 import type { Settings } from '../../jobsfile/settings.js';
-import { stateDir } from '../../observe/fleet/file-fleet.js';
+import { stateDir } from '../../coordination/embedded/state-dir.js';
 import { createLogger, type LogFormat } from '../../observe/logger.js';
-import type { Logger } from '../../observe/log-types.js';
+import type { Logger } from '../../base/logger.js';
 import type { WatcherRegistry } from '../../watchers/registry.js';
 
 export const defaultInstanceId = (): string => `${hostname()}:${process.pid}`;

@@ -3,7 +3,7 @@
  * the plain status, printed again every interval with a time line above it, until SIGINT or
  * SIGTERM. A failed refresh is one line on stderr; the next one tries again.
  */
-import { errorMessage } from '../../errors.js';
+import { errorMessage } from '../../base/errors.js';
 import { err, out } from '../output.js';
 
 export async function watchStatusLines(render: () => Promise<string>, intervalMs = 2_000): Promise<void> {

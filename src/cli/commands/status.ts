@@ -4,60 +4,12 @@
  * outcome), who holds it now (the running locks), and the live instances from their heartbeats.
  * Without REDIS_URL the same comes from the embedded store in the local state directory.
  */
-import type { Mode } from '../../jobsfile/job.js';
-import { redactUrl } from '../../observe/redact.js';
-import type { Heartbeat } from '../../observe/run-record.js';
+import type { Heartbeat } from '../../coordination/records.js';
 import { formatDuration } from '../../schedule/duration.js';
 import { formatInstant } from '../../schedule/iso.js';
 import { cronSchedule, rateSchedule } from '../../schedule/schedule.js';
 import type { FleetSource } from './fleet-source.js';
-import { presentRecord, type PresentedRecord } from './history.js';
-
-export interface RunningStatus {
-  instance: string;
-  occurrence: string;
-  startedAt: string;
-  /** When the running lock expires unless renewed (null: read from a heartbeat). */
-  expiresAt: string | null;
-  manual: boolean;
-}
-
-export interface JobStatus {
-  name: string;
-  watcher: string;
-  mode: Mode;
-  schedule: string;
-  tz: string;
-  /** Next occurrence, ISO-8601 in the job's zone; null when none is known. */
-  next: string | null;
-  /** Why `next` is what it is, for interval jobs. */
-  nextNote?: string;
-  lastRun: PresentedRecord | null;
-  running: RunningStatus[];
-}
-
-export interface InstanceStatus {
-  instance: string;
-  host: string;
-  pid: number;
-  version: string;
-  state: 'running' | 'draining';
-  startedAt: string;
-  lastBeat: string;
-  /** How long ago the last heartbeat was, by this machine's clock. */
-  ageMs: number;
-  skewMs: number | null;
-  jobs: number;
-  running: Array<{ job: string; occurrence: string; fence: number; startedAt: string }>;
-}
-
-export interface StatusReport {
-  file: string;
-  now: string;
-  coordination: { kind: 'redis' | 'local'; redis: string | null; prefix: string; history: string };
-  jobs: JobStatus[];
-  instances: InstanceStatus[];
-}
+import { presentRecord, type InstanceStatus, type JobStatus, type RunningStatus, type StatusReport } from '../../observe/fleet-report.js';
 
 const iso = (t: number): string => new Date(t).toISOString();
 
@@ -121,7 +73,7 @@ export async function collectStatus(src: FleetSource, now: number = Date.now()):
   return {
     file: jobsFile.file,
     now: iso(now),
-    coordination: { kind: store.kind, redis: settings.redisUrl ? redactUrl(settings.redisUrl) : null, prefix: settings.prefix, history: fleet.location },
+    coordination: { ...store.description, prefix: settings.redisUrl ? settings.prefix : null },
     jobs,
     instances: instances.map((h) => presentInstance(h, now)),
   };
@@ -175,7 +127,7 @@ export function renderStatus(report: StatusReport, c: Paint, table: (header: str
     String(i.running.length),
     `${i.host} pid ${i.pid} v${i.version}`,
   ]);
-  const store = report.coordination.kind === 'redis' ? `Redis ${report.coordination.redis} (prefix ${report.coordination.prefix})` : `embedded store in ${report.coordination.history} (this machine only)`;
+  const store = report.coordination.label;
   return [
     `${c.bold(report.file)}  ${c.dim(store)}`,
     '',

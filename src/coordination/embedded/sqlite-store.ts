@@ -9,7 +9,10 @@
  * a new fence is max(previous + 1, now in ms x 1000), a new generation max(previous + 1, now in ms).
  */
 import { randomUUID } from 'node:crypto';
-import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim } from '../store.js';
+import path from 'node:path';
+import type { FleetStore, Retention } from '../fleet-store.js';
+import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type StoreDescription } from '../store.js';
+import { EmbeddedFleet } from './embedded-fleet.js';
 import { openStateDatabase, type Database, type Statement } from './sqlite.js';
 
 interface StateRow {
@@ -52,7 +55,8 @@ function parseHolder(json: string): Holder | null {
 type Won = { fence: number; token: string; generation: number };
 
 export class SqliteStore implements CoordinationStore {
-  readonly kind = 'local';
+  readonly description: StoreDescription;
+  readonly connected = true;
   readonly #sql: { [K in keyof typeof SQL]: Statement };
   readonly #claim: (req: OccurrenceClaim, now: number) => ClaimResult;
   readonly #claimInterval: (req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }, now: number) => IntervalClaimResult;
@@ -70,6 +74,8 @@ export class SqliteStore implements CoordinationStore {
     readonly file: string,
     private readonly now: () => number = Date.now,
   ) {
+    const location = file === ':memory:' ? file : path.dirname(file);
+    this.description = { kind: 'embedded', location, label: `embedded store in ${location} (this machine only)` };
     this.#sql = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as { [K in keyof typeof SQL]: Statement };
     this.#claim = this.#tx((req, now) => this.#claimTx(req, now));
     this.#claimInterval = this.#tx((req, now) => this.#claimIntervalTx(req, now));
@@ -184,6 +190,10 @@ export class SqliteStore implements CoordinationStore {
 
   async time(): Promise<number> {
     return this.now();
+  }
+
+  fleet(retention: Retention): FleetStore {
+    return new EmbeddedFleet(this.description.location, this.db, retention, this.now);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { errorMessage, IamwatchError } from '../../errors.js';
+import { errorMessage, IamwatchError } from '../../base/errors.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export interface Statement {

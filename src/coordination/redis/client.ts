@@ -7,9 +7,9 @@
  * sent late: callers treat a failure as "no claim" and skip the occurrence.
  */
 import { createClient, createCluster, createSentinel } from '@redis/client';
-import { IamwatchError } from '../../errors.js';
+import { IamwatchError } from '../../base/errors.js';
 import { explainTlsError, loadRedisTls } from './tls.js';
-import { parseRedisUrl, resolveRedisTls, type RedisTlsParams } from './url.js';
+import { parseRedisUrl, resolveRedisTls, type RedisTlsParams } from '../../jobsfile/redis-url.js';
 
 export type RedisArg = string;
 

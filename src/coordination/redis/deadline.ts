@@ -9,7 +9,7 @@
  * commands). Commands fail at once, as `down`, while the connection is not ready.
  */
 import { ClientClosedError, ClientOfflineError, ErrorReply, TimeoutError } from '@redis/client';
-import { errorMessage } from '../../errors.js';
+import { errorMessage } from '../../base/errors.js';
 import { storeFailure, type StoreFailure } from '../store-failure.js';
 import type { RedisConnection } from './client.js';
 

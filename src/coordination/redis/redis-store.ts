@@ -7,7 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorReply } from '@redis/client';
 import { storeFailureOf } from '../store-failure.js';
-import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type StorePersistence } from '../store.js';
+import type { FleetStore, Retention } from '../fleet-store.js';
+import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type StoreDescription, type StorePersistence } from '../store.js';
+import { RedisFleet } from './redis-fleet.js';
 import type { RedisConnection } from './client.js';
 import { renewalDeadlineMs } from './deadline.js';
 import { jobKeys } from './keys.js';
@@ -60,10 +62,24 @@ const RELEASE_RETRY_MS = 1_000;
 export class RedisStore implements CoordinationStore {
   readonly kind = 'redis';
 
+  readonly description: StoreDescription;
+
   constructor(
-    readonly connection: RedisConnection,
-    readonly prefix: string,
-  ) {}
+    private readonly connection: RedisConnection,
+    private readonly prefix: string,
+    /** The redacted URL, for people. */
+    location = 'redis',
+  ) {
+    this.description = { kind: 'redis', location, label: `Redis ${location} (prefix ${prefix})` };
+  }
+
+  get connected(): boolean {
+    return this.connection.isReady;
+  }
+
+  fleet(retention: Retention): FleetStore {
+    return new RedisFleet(this.connection, this.prefix, retention, this.description.location);
+  }
 
   /** Runs a script; with `timeoutMs`, the whole of it (EVALSHA, and EVAL if needed) within that. */
   #eval(script: Script, keys: string[], args: Array<string | number>, timeoutMs?: number): Promise<unknown> {

@@ -3,8 +3,8 @@
  * parameters as node:tls options, and a failed handshake turned into a message that says what
  * to set.
  */
-import { readPemFiles } from '../../tls-files.js';
-import type { ResolvedRedisTls } from './url.js';
+import { readPemFiles } from '../../base/tls-files.js';
+import type { ResolvedRedisTls } from '../../jobsfile/redis-url.js';
 
 /** The node:tls options node-redis passes through to `tls.connect`. */
 export interface RedisTlsSocketOptions {

@@ -4,28 +4,23 @@
  * limit (an idle job's list disappears), and records past the age limit popped from the tail. Heartbeats: a STRING per instance with a
  * PX expiry plus a ZSET of instance ids by last beat. Only single-key commands: Cluster-safe.
  */
-import type { RedisConnection } from '../../coordination/redis/client.js';
-import { historyJobsKey, instanceKeys, jobKeys } from '../../coordination/redis/keys.js';
-import { evalScript, SCRIPTS } from '../../coordination/redis/scripts.js';
-import { redactUrl } from '../redact.js';
-import { parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../run-record.js';
-import type { FleetStore, Retention } from './fleet-store.js';
+import type { RedisConnection } from './client.js';
+import { historyJobsKey, instanceKeys, jobKeys } from './keys.js';
+import { evalScript, SCRIPTS } from './scripts.js';
+import { parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../records.js';
+import type { FleetStore, Retention } from '../fleet-store.js';
 
 const asStrings = (reply: unknown): string[] => (Array.isArray(reply) ? reply.map(String) : []);
 
 export class RedisFleet implements FleetStore {
-  readonly kind = 'redis';
-  readonly location: string;
-
   constructor(
     private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly retention: Retention,
-    url: string,
+    /** The redacted Redis URL. */
+    readonly location: string,
     private readonly now: () => number = Date.now,
-  ) {
-    this.location = redactUrl(url);
-  }
+  ) {}
 
   async append(record: RunRecord): Promise<void> {
     const key = jobKeys(this.prefix, record.job).history;

@@ -5,15 +5,9 @@
  * locks, so every process using the jobs file on this machine writes to them safely: each append
  * (insert, then trim the job to its count limit and everything to its age limit) is one transaction.
  */
-import path from 'node:path';
-import type { Database, Statement } from '../../coordination/embedded/sqlite.js';
-import { parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../run-record.js';
-import type { FleetStore, Retention } from './fleet-store.js';
-
-/** The state directory for a jobs file. */
-export function stateDir(jobsFile: string, env: Record<string, string | undefined> = process.env): string {
-  return env.IAMWATCH_STATE_DIR ? path.resolve(env.IAMWATCH_STATE_DIR) : path.join(path.dirname(path.resolve(jobsFile)), '.iamwatch');
-}
+import type { Database, Statement } from './sqlite.js';
+import { parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../records.js';
+import type { FleetStore, Retention } from '../fleet-store.js';
 
 const SQL = {
   insert: 'INSERT INTO history (job, at, record) VALUES (?, ?, ?)',
@@ -27,8 +21,7 @@ const SQL = {
   instances: 'SELECT heartbeat FROM instances WHERE expires_at > ?',
 } as const;
 
-export class FileFleet implements FleetStore {
-  readonly kind = 'file';
+export class EmbeddedFleet implements FleetStore {
   readonly #sql: { [K in keyof typeof SQL]: Statement };
   readonly #append: (record: RunRecord) => void;
 

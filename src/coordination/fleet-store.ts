@@ -1,10 +1,14 @@
 /**
  * Where the fleet writes about itself: run records (bounded per job by count and age) and instance
- * heartbeats (with expiry). Redis when REDIS_URL is set (redis-fleet.ts), else files in a state
- * directory next to the jobs file (file-fleet.ts) so `status` and `history` in another process
- * can read what a single embedded instance did.
+ * heartbeats (with expiry), kept by the coordination store beside its claims (store.fleet()): in
+ * Redis (redis/redis-fleet.ts) or in the embedded store's state database
+ * (embedded/embedded-fleet.ts), so `status` and `history` in another process can read them.
  */
-import type { Heartbeat, RunRecord } from '../run-record.js';
+import type { Settings } from '../jobsfile/settings.js';
+import type { Heartbeat, RunRecord } from './records.js';
+
+/** The retention the HISTORY_LIMIT and HISTORY_MAX_AGE settings ask for. */
+export const retentionOf = (s: Pick<Settings, 'historyLimit' | 'historyMaxAgeMs'>): Retention => ({ limit: s.historyLimit, maxAgeMs: s.historyMaxAgeMs });
 
 export interface Retention {
   /** Records kept per job. */
@@ -14,7 +18,6 @@ export interface Retention {
 }
 
 export interface FleetStore {
-  readonly kind: 'redis' | 'file';
   /** Where it lives, for humans (a redacted URL or a directory). */
   readonly location: string;
   append(record: RunRecord): Promise<void>;

@@ -1,0 +1,60 @@
+/**
+ * The shapes `status` and `history` report (as JSON, and to the terminal views): run records with
+ * ISO-8601 times, each job's next occurrence, last run and holders, and the live instances.
+ */
+import type { RunRecord } from '../coordination/records.js';
+import type { Mode } from '../jobsfile/job.js';
+
+/** A run record as printed: `time` (ISO-8601) in place of the stored `at` (ms). */
+export type PresentedRecord = Omit<RunRecord, 'at'> & { time: string };
+
+export function presentRecord(r: RunRecord): PresentedRecord {
+  const { at, ...rest } = r;
+  return { ...rest, time: new Date(at).toISOString() };
+}
+
+export interface RunningStatus {
+  instance: string;
+  occurrence: string;
+  startedAt: string;
+  /** When the running lock expires unless renewed (null: read from a heartbeat). */
+  expiresAt: string | null;
+  manual: boolean;
+}
+
+export interface JobStatus {
+  name: string;
+  watcher: string;
+  mode: Mode;
+  schedule: string;
+  tz: string;
+  /** Next occurrence, ISO-8601 in the job's zone; null when none is known. */
+  next: string | null;
+  /** Why `next` is what it is, for interval jobs. */
+  nextNote?: string;
+  lastRun: PresentedRecord | null;
+  running: RunningStatus[];
+}
+
+export interface InstanceStatus {
+  instance: string;
+  host: string;
+  pid: number;
+  version: string;
+  state: 'running' | 'draining';
+  startedAt: string;
+  lastBeat: string;
+  /** How long ago the last heartbeat was, by this machine's clock. */
+  ageMs: number;
+  skewMs: number | null;
+  jobs: number;
+  running: Array<{ job: string; occurrence: string; fence: number; startedAt: string }>;
+}
+
+export interface StatusReport {
+  file: string;
+  now: string;
+  coordination: { kind: 'redis' | 'embedded'; location: string; label: string; prefix: string | null };
+  jobs: JobStatus[];
+  instances: InstanceStatus[];
+}
