@@ -4,7 +4,7 @@
  * that must stop, restart or flush one, or need a TLS-only server. Every test uses its own key
  * prefix (uniquePrefix()).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -195,4 +195,18 @@ export async function deletePrefix(client: TestRedisClient, prefix: string): Pro
     cursor = String(r.cursor);
     if (r.keys.length > 0) await client.del(r.keys);
   } while (cursor !== '0');
+}
+
+/**
+ * Waits until every node of a freshly created cluster reports cluster_state:ok: the first node
+ * can be ready before the others, and a client's first command may land on any of them.
+ * `cli` holds extra redis-cli arguments (TLS).
+ */
+export async function waitClusterOk(ports: number[], cli: string[] = [], timeoutMs = 15_000): Promise<void> {
+  const ok = (port: number): boolean => spawnSync('redis-cli', [...cli, '-p', String(port), 'CLUSTER', 'INFO'], { encoding: 'utf8', timeout: 5_000 }).stdout.includes('cluster_state:ok');
+  const deadline = Date.now() + timeoutMs;
+  while (!ports.every(ok)) {
+    if (Date.now() > deadline) throw new Error(`the cluster on ports ${ports.join(', ')} did not reach cluster_state:ok on every node within ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { connectRedis } from '../../src/coordination/redis/client.js';
 import { RedisStore } from '../../src/coordination/redis/redis-store.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { freePort, sleep, startRedisServer, uniquePrefix, type PrivateRedis } from '../helpers/redis.js';
+import { freePort, startRedisServer, uniquePrefix, waitClusterOk, type PrivateRedis } from '../helpers/redis.js';
 import { createTestPki, type TestPki } from '../helpers/tls.js';
 
 const NO_TLS_ENV = { REDIS_TLS_CA: undefined, REDIS_TLS_CERT: undefined, REDIS_TLS_KEY: undefined, REDIS_TLS_SERVERNAME: undefined, NODE_EXTRA_CA_CERTS: undefined };
@@ -214,12 +214,7 @@ describe('Sentinel and Cluster over TLS (tls=yes)', { timeout: 60_000 }, () => {
     const cli = ['--tls', '--cacert', pki.ca, '--cert', pki.server.cert, '--key', pki.server.key];
     const create = spawnSync('redis-cli', [...cli, '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(create.status, 0, create.stderr + create.stdout);
-    let state = '';
-    for (let i = 0; i < 100 && !state.includes('cluster_state:ok'); i++) {
-      await sleep(100);
-      state = spawnSync('redis-cli', [...cli, '-p', String(nodes[0]!.port), 'CLUSTER', 'INFO'], { encoding: 'utf8', timeout: 5_000 }).stdout;
-    }
-    assert.match(state, /cluster_state:ok/);
+    await waitClusterOk(nodes.map((n) => n.port), cli);
     await claimTwice(`redis+cluster://127.0.0.1:${nodes[0]!.port},127.0.0.1:${nodes[1]!.port}?tls=yes&ca=${encodeURIComponent(pki.ca)}`);
   });
 });

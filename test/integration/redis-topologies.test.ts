@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectRedis } from '../../src/coordination/redis/client.js';
 import { RedisStore } from '../../src/coordination/redis/redis-store.js';
-import { freePort, ping, sleep, uniquePrefix } from '../helpers/redis.js';
+import { freePort, ping, sleep, uniquePrefix, waitClusterOk } from '../helpers/redis.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'iamwatch-topo-'));
 const children: ChildProcess[] = [];
@@ -86,12 +86,7 @@ describe('Redis URLs', { timeout: 60_000 }, () => {
       }
       const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
       assert.equal(create.status, 0, create.stderr + create.stdout);
-      for (let i = 0; i < 100; i++) {
-        const info = spawnSync('redis-cli', ['-p', String(ports[0]), 'CLUSTER', 'INFO'], { encoding: 'utf8' }).stdout;
-        if (info.includes('cluster_state:ok')) return;
-        await sleep(100);
-      }
-      assert.fail('cluster did not reach cluster_state:ok');
+      await waitClusterOk(ports);
     });
 
     test('every job\'s keys share a slot, so the scripts run on any node', async () => {
