@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { errorStack, IamwatchError, isIamwatchError } from '../base/errors.js';
 import { checkAddr } from '../jobsfile/settings.js';
+import { runExitHooks } from './exit-hooks.js';
 import { interactiveTerminal } from './terminal.js';
 import { EXIT, exitCodeFor, signalExit } from './exit-codes.js';
 import { colors, err, errColors, flushOutput, ignoreClosedPipes, json, out, printDiagnostics, table } from './output.js';
@@ -167,9 +168,10 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .option('--dry-run', 'report what the run would change, change nothing')
     .option('--no-lock', 'run without the running lock (may overlap a fleet run)')
     .option('--instance-id <id>', 'instance id in logs and the lock (default: hostname:pid)', instanceId)
+    .option('--metrics <addr>', 'serve /metrics and /healthz on host:port while the run lasts', address)
     .addOption(new Option('--log-format <format>', 'log lines on stderr').choices(['pretty', 'json']))
     .option('--json', 'print the result as JSON')
-    .action(async (job: string, o: { config?: string; plugin?: string[]; dryRun?: boolean; lock: boolean; instanceId?: string; logFormat?: 'pretty' | 'json'; json?: boolean }) => {
+    .action(async (job: string, o: { config?: string; plugin?: string[]; dryRun?: boolean; lock: boolean; instanceId?: string; logFormat?: 'pretty' | 'json'; metrics?: string; json?: boolean }) => {
       const { once } = await import('./commands/once.js');
       const report = await once({ ...o, job, dryRun: o.dryRun ?? false });
       if (o.json) json(report);
@@ -252,5 +254,6 @@ async function main(argv: string[]): Promise<Exit> {
 // command alive.
 ignoreClosedPipes();
 const exit = await main(process.argv);
+runExitHooks();
 await flushOutput();
 process.exit(exit.code);

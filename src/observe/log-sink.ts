@@ -17,7 +17,7 @@ export class LogSink implements EventSink {
       case 'run-retry':
         return this.log.warn({ ...common, fence: e.fence, attempt: e.attempt, err: e.error, delayMs: e.delayMs }, `attempt ${e.attempt} failed; retrying in ${e.delayMs} ms`);
       case 'run-finished': {
-        const fields = { ...common, fence: e.fence, outcome: e.outcome, attempts: e.attempts, durationMs: e.durationMs, result: e.result, err: e.error };
+        const fields = { ...common, fence: e.fence, outcome: e.outcome, attempts: e.attempts, durationMs: e.durationMs, result: e.result, err: e.error, manual: e.manual || undefined };
         const summary = e.result?.summary ? `: ${e.result.summary}` : e.error ? `: ${e.error}` : '';
         if (e.outcome === 'ok') return this.log.info(fields, `run ok in ${e.durationMs} ms${summary}`);
         if (e.outcome === 'aborted') return this.log.warn(fields, `run aborted by shutdown after ${e.durationMs} ms`);

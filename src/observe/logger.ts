@@ -3,7 +3,8 @@
  * log pipelines, or pino-pretty's human format for terminals. Imported only by commands that log.
  * Every message and field is redacted first, so URL passwords never reach a log line, whoever
  * wrote it (the scheduler, a watcher, an exec command's output), and a message is cut to 16 KiB,
- * its end noted with the count of bytes cut (line-cap.ts).
+ * its end noted with the count of bytes cut (line-cap.ts). JSON on stdout is buffered and written
+ * asynchronously; flushLogs() writes out the rest before the process exits.
  */
 import { pino, type Logger as PinoLogger } from 'pino';
 import { PassThrough } from 'node:stream';
@@ -11,6 +12,48 @@ import type { Logger } from '../base/logger.js';
 import { logArgs } from './line-cap.js';
 
 export type LogFormat = 'pretty' | 'json';
+
+/** Buffered log output waiting to be written; flushed before the process exits. */
+const open = new Set<SonicBoom>();
+/** What may wait in memory for a slow reader before lines are dropped (and the drop is counted). */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+/**
+ * JSON lines on stdout through an asynchronous destination: a line is written at once when no
+ * write is in flight, and lines that come while one is are written together after it, so a burst
+ * of runs costs a few writes, not one per line, a quiet log is never held back, and a slow reader
+ * (a full pipe) never blocks the event loop.
+ * Past MAX_BUFFERED_BYTES waiting, lines are dropped and a line saying how many bytes were dropped
+ * follows once the reader catches up.
+ */
+function stdoutDestination(): SonicBoom {
+  const dest = pino.destination({ fd: 1, sync: false, minLength: 0, maxLength: MAX_BUFFERED_BYTES });
+  let dropped = 0;
+  dest.on('drop', (data: string) => {
+    dropped += Buffer.byteLength(data);
+  });
+  dest.on('drain', () => {
+    if (dropped === 0) return;
+    dest.write(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), event: 'log-dropped', droppedBytes: dropped, msg: `${dropped} bytes of log lines were dropped: stdout was not read fast enough` })}\n`);
+    dropped = 0;
+  });
+  dest.on('error', () => {}); // stdout closed: nothing left to tell
+  open.add(dest);
+  return dest;
+}
+
+/** Writes out every buffered log line (before the process exits). */
+export function flushLogs(): void {
+  for (const dest of open) {
+    try {
+      dest.flushSync();
+    } catch {
+      // stdout is gone or will not take more: nothing left to do
+    }
+  }
+}
 
 export interface LoggerOptions {
   format: LogFormat;
@@ -35,7 +78,7 @@ export async function createLogger(opts: LoggerOptions): Promise<PinoLogger & Lo
     },
   };
   const destination = opts.destination ?? process.stdout;
-  if (opts.format === 'json') return pino(base, destination === process.stdout ? pino.destination({ fd: 1, sync: true }) : (destination as PassThrough));
+  if (opts.format === 'json') return pino(base, destination === process.stdout ? stdoutDestination() : (destination as PassThrough));
   const { default: pretty } = await import('pino-pretty');
   const stream = pretty({
     destination: destination as PassThrough,

@@ -29,7 +29,8 @@ interface Entry extends LeaseRenewal {
 
 export class Renewer {
   readonly #leases = new Set<Entry>();
-  #timer: NodeJS.Timeout | undefined;
+  /** Cancels the pending tick; undefined while no lease is held. */
+  #cancel: (() => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -42,14 +43,22 @@ export class Renewer {
     const now = this.clock.now();
     const entry: Entry = { ...lease, lastOk: now, nextAt: now + lease.ttlMs / 3, inFlight: false, failure: null };
     this.#leases.add(entry);
-    this.#timer ??= setInterval(() => this.#tick(), TICK_MS);
+    if (!this.#cancel) this.#schedule();
     return () => {
       this.#leases.delete(entry);
-      if (this.#leases.size === 0 && this.#timer) {
-        clearInterval(this.#timer);
-        this.#timer = undefined;
+      if (this.#leases.size === 0) {
+        this.#cancel?.();
+        this.#cancel = undefined;
       }
     };
+  }
+
+  #schedule(): void {
+    this.#cancel = this.clock.setTimer(TICK_MS, () => {
+      this.#tick();
+      if (this.#leases.size > 0) this.#schedule();
+      else this.#cancel = undefined;
+    });
   }
 
   #tick(): void {

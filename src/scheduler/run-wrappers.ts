@@ -6,6 +6,7 @@
  * signal, is let go after its grace, so the run ends, its lock is released and the instance goes on.
  */
 import type { RunResult } from '../watchers/define-watcher.js';
+import { sleepOn, type Clock } from './clock.js';
 import type { LeaseRenewal, Renewer } from './renewer.js';
 import type { RunControl } from './run-control.js';
 
@@ -29,24 +30,10 @@ export const abortKind = (run: RunControl): AbortKind | null => (run.reason inst
 /** However a watcher reacted to an abort, the run failed because of the abort. */
 const abortedOr = (run: RunControl, err: unknown): unknown => (run.aborted ? run.reason : err);
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 export interface AbandonOptions {
   /** How long a watcher may take to settle after its signal is aborted. */
   graceMs: number;
+  clock: Clock;
   /** The abandoned promise settled later: its outcome no longer counts, but it is reported. */
   onLateSettle(outcome: { ok: true } | { ok: false; error: unknown }): void;
 }
@@ -61,10 +48,10 @@ export function withAbandon(next: RunFn, o: AbandonOptions): RunFn {
   return (run, attempt) =>
     new Promise((resolve, reject) => {
       let settled = false;
-      let grace: NodeJS.Timeout | undefined;
+      let cancelGrace: (() => void) | undefined;
       const finish = (): void => {
         settled = true;
-        clearTimeout(grace);
+        cancelGrace?.();
         stop();
       };
       const giveUp = (): void => {
@@ -79,7 +66,7 @@ export function withAbandon(next: RunFn, o: AbandonOptions): RunFn {
       const onChange = (): void => {
         if (settled) return;
         if (run.abandoned || o.graceMs <= 0) giveUp();
-        else grace ??= setTimeout(giveUp, o.graceMs);
+        else cancelGrace ??= o.clock.setTimer(o.graceMs, giveUp);
       };
       const stop = run.onChange(onChange);
       let work: Promise<RunResult | void>;
@@ -105,22 +92,22 @@ export function withAbandon(next: RunFn, o: AbandonOptions): RunFn {
 }
 
 /** Aborts the run when an attempt outlasts `timeoutMs`; a timed-out run is not retried. */
-export function withTimeout(next: RunFn, timeoutMs: number | undefined): RunFn {
+export function withTimeout(next: RunFn, timeoutMs: number | undefined, clock: Clock): RunFn {
   if (timeoutMs === undefined) return next;
   return async (run, attempt) => {
-    const timer = setTimeout(() => run.abort(new RunAborted('timeout', `timed out after ${timeoutMs} ms`)), timeoutMs);
+    const cancel = clock.setTimer(timeoutMs, () => run.abort(new RunAborted('timeout', `timed out after ${timeoutMs} ms`)));
     try {
       return await next(run, attempt);
     } catch (err) {
       throw abortedOr(run, err);
     } finally {
-      clearTimeout(timer);
+      cancel();
     }
   };
 }
 
 /** Retries a failed attempt up to `retries` times, `delayMs` apart; never after an abort. */
-export function withRetries(next: RunFn, retries: number, delayMs: number, onRetry: (attempt: number, err: unknown) => void): RunFn {
+export function withRetries(next: RunFn, retries: number, delayMs: number, clock: Clock, onRetry: (attempt: number, err: unknown) => void): RunFn {
   if (retries === 0) return next;
   return async (run) => {
     for (let attempt = 1; ; attempt++) {
@@ -129,7 +116,7 @@ export function withRetries(next: RunFn, retries: number, delayMs: number, onRet
       } catch (err) {
         if (run.aborted || attempt > retries) throw abortedOr(run, err);
         onRetry(attempt, err);
-        await sleep(delayMs, run.signal);
+        await sleepOn(clock, delayMs, run.signal);
       }
     }
   };

@@ -17,7 +17,8 @@ export class SkewMonitor {
   skewMs: number | null = null;
   /** Why the latest measurement failed (`down` for anything not a timeout); null after a success. */
   lastFailure: StoreFailureKind | null = null;
-  #timer: NodeJS.Timeout | undefined;
+  #cancel: (() => void) | undefined;
+  #stopped = false;
   #measuring: Promise<number | null> | undefined;
 
   constructor(
@@ -67,14 +68,17 @@ export class SkewMonitor {
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
+    this.#stopped = false;
+    this.#cancel = this.clock.setTimer(EVERY_MS, () => {
       void this.measure();
       void this.alongside?.().catch(() => {});
-    }, EVERY_MS);
-    this.#timer.unref();
+      if (!this.#stopped) this.start();
+    }, true);
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#stopped = true;
+    this.#cancel?.();
+    this.#cancel = undefined;
   }
 }

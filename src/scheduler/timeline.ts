@@ -18,7 +18,7 @@ interface Entry extends HeapEntry {
 export class Timeline {
   readonly #heap = new MinHeap<Entry>();
   #seq = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #cancel: (() => void) | undefined;
   #timerAt = Infinity;
   #stopped = false;
 
@@ -41,8 +41,8 @@ export class Timeline {
   /** Drops every entry but the committed ones, which still run at their time. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancel?.();
+    this.#cancel = undefined;
     this.#timerAt = Infinity;
     const kept: Entry[] = [];
     for (let e = this.#heap.pop(); e; e = this.#heap.pop()) if (e.committed && !e.cancelled) kept.push(e);
@@ -51,20 +51,20 @@ export class Timeline {
   }
 
   #arm(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#cancel?.();
     const next = this.#heap.peek();
     if (!next) {
-      this.#timer = undefined;
+      this.#cancel = undefined;
       this.#timerAt = Infinity;
       return;
     }
     const wait = Math.min(Math.max(0, next.at - this.clock.now()), MAX_WAIT_MS);
     this.#timerAt = this.clock.now() + wait;
-    this.#timer = setTimeout(() => this.#wake(), wait);
+    this.#cancel = this.clock.setTimer(wait, () => this.#wake());
   }
 
   #wake(): void {
-    this.#timer = undefined;
+    this.#cancel = undefined;
     this.#timerAt = Infinity;
     const now = this.clock.now();
     for (let e = this.#heap.peek(); e && e.at <= now; e = this.#heap.peek()) {

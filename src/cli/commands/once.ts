@@ -1,16 +1,16 @@
 /**
- * `iamwatch once JOB`: run one job now. It takes the job's running lock like any run, so it never
- * overlaps a fleet run of the same job; when the lock is held it fails with LOCK_HELD and says who
- * holds it. Logs go to stderr; the result goes to stdout.
+ * `iamwatch once JOB`: run one job now, here. It goes through the same run pipeline as scheduled
+ * runs with one gate, the job's running lock, so it never overlaps a fleet run of the same job
+ * (when the lock is held it fails with LOCK_HELD and says who holds it), and it is logged,
+ * recorded and notified like any run. Logs go to stderr; the result goes to stdout.
  */
 import { errorMessage, IamwatchError } from '../../base/errors.js';
 import type { JobSpec } from '../../jobsfile/job.js';
-import { LogSink } from '../../observe/log-sink.js';
+import type { Observers } from '../../observe/observers.js';
 import { systemClock } from '../../scheduler/clock.js';
 import { EventBus } from '../../scheduler/events.js';
-import { executeRun, type Lease, type RunReport } from '../../scheduler/execute.js';
-import { Renewer } from '../../scheduler/renewer.js';
-import { RunControl } from '../../scheduler/run-control.js';
+import { manualLock } from '../../scheduler/gates.js';
+import { RunPipeline, type RunReport } from '../../scheduler/pipeline.js';
 import { RunAborted } from '../../scheduler/run-wrappers.js';
 import type { Watcher } from '../../watchers/define-watcher.js';
 import { configFrom, loadValidJobsFile } from '../load.js';
@@ -27,6 +27,8 @@ export interface OnceOptions {
   lock: boolean;
   instanceId?: string;
   logFormat?: 'pretty' | 'json';
+  /** Serve /metrics and /healthz on host:port while the run lasts. */
+  metrics?: string;
 }
 
 export interface OnceReport extends Omit<RunReport, 'occurrence' | 'nominal'> {
@@ -62,66 +64,41 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
     color: process.stderr.isTTY && !process.env.NO_COLOR,
   });
   const { log, store, db } = runtime;
-  const control = new RunControl();
+  const events = new EventBus((e) => log.error({ event: 'sink-failed', err: errorMessage(e) }, 'an event listener failed'));
+  const pipeline = new RunPipeline({ store, clock: systemClock, log, events, instance, db, watcher: (j) => registry.get(j.watcher) as Watcher });
   // First signal: abort the run (it stops within its abort grace); a second, or an iamwatch bug:
   // abandon it at once. Either way its lock is released before the command ends.
   const sig = stopSignals();
   const guard = guardProcess(log);
   let crash: { error: unknown } | undefined;
-  void sig.first.then(() => control.abort(new RunAborted('shutdown', 'interrupted')));
-  void sig.second.then(() => control.abandon(new RunAborted('shutdown', 'interrupted again')));
+  void sig.first.then(() => pipeline.abort(new RunAborted('shutdown', 'interrupted')));
+  void sig.second.then(() => pipeline.abort(new RunAborted('shutdown', 'interrupted again'), true));
   void guard.crashed.then((error) => {
     crash = { error };
-    control.abandon(new RunAborted('shutdown', 'internal error'));
+    pipeline.abort(new RunAborted('shutdown', 'internal error'), true);
   });
+  let observers: Observers | undefined;
   try {
+    // The same observers as `run` (log, tracker, history, webhooks, metrics with --metrics), no heartbeat.
+    const { attachObservers } = await import('../../observe/observers.js');
+    const view = { skewMs: null, stopping: false, get lastTick() { return Date.now(); }, get runningCount() { return pipeline.inFlight; }, states: () => [{ next: null, runningHere: pipeline.runningHere(job.name) }] };
+    observers = await attachObservers({ events, scheduler: view, store, db, settings: jobsFile.settings, jobs: [job], file: jobsFile.file, instance, log, metricsAddr: opts.metrics, heartbeat: false });
+    if (!opts.lock) log.warn({ event: 'no-lock', job: job.name }, '--no-lock: running without the running lock; a fleet run of this job may overlap this one');
     const now = systemClock.now();
-    let lease: Lease | null = null;
-    if (opts.lock) {
-      let acquired;
-      try {
-        acquired = await store.acquire({ job: job.name, holder: { instance, occurrence: now, startedAt: now, manual: true }, ttlMs: job.lockTtlMs });
-      } catch (err) {
-        throw new IamwatchError('UNAVAILABLE', `cannot take the running lock of ${job.name}: ${errorMessage(err)}`);
-      }
-      if (acquired.kind === 'running') {
-        const h = acquired.holder;
-        throw new IamwatchError('LOCK_HELD', `job ${job.name} is running${h ? ` on ${h.instance} since ${new Date(h.startedAt).toISOString()}` : ''}; not starting another run`, { holder: h });
-      }
-      lease = { token: acquired.token, fence: acquired.fence };
-    } else {
-      log.warn({ event: 'no-lock', job: job.name }, '--no-lock: running without the running lock; a fleet run of this job may overlap this one');
+    const attempt = { job, id: now, nominal: now, manual: true, claimAt: null, startBy: null, lease: null, dryRun: opts.dryRun };
+    const outcome = await pipeline.run(attempt, opts.lock ? [manualLock(store, systemClock, instance)] : []);
+    if (outcome.kind === 'held') {
+      const h = outcome.holder;
+      throw new IamwatchError('LOCK_HELD', `job ${job.name} is running${h ? ` on ${h.instance} since ${new Date(h.startedAt).toISOString()}` : ''}; not starting another run`, { holder: h });
     }
-    const events = new EventBus((e) => log.error({ event: 'sink-failed', err: errorMessage(e) }, 'an event listener failed'));
-    events.add(new LogSink(log));
-    // Manual runs are recorded and notified like any other (manual: true).
-    const { attachRecorders } = await import('../../observe/observers.js');
-    const recorders = attachRecorders({ events, store, settings: jobsFile.settings, jobs: [job], file: jobsFile.file, log });
-    const report = await executeRun({
-      job,
-      watcher: registry.get(job.watcher) as Watcher,
-      store,
-      lease,
-      occurrence: now,
-      nominal: now,
-      interval: job.mode === 'interval',
-      manual: true,
-      instance,
-      clock: systemClock,
-      log,
-      events,
-      control,
-      renewer: new Renewer(systemClock),
-      db,
-      dryRun: opts.dryRun,
-    });
-    await recorders.flush();
+    if (outcome.kind !== 'ran') throw new Error(`once: unexpected pipeline outcome ${outcome.kind}`);
     if (crash) throw crash.error;
-    const { nominal: _nominal, ...rest } = report;
-    return { ...rest, occurrence: new Date(now).toISOString(), instance, locked: lease !== null, dryRun: opts.dryRun || job.dryRun };
+    const { nominal: _nominal, ...rest } = outcome.report;
+    return { ...rest, occurrence: new Date(now).toISOString(), instance, locked: opts.lock, dryRun: opts.dryRun || job.dryRun };
   } finally {
     sig.dispose();
     guard.dispose();
+    await observers?.close();
     await runtime.close();
   }
 }

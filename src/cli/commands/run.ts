@@ -13,7 +13,6 @@
 import { databaseLabel } from '../../db/connect.js';
 import { errorMessage } from '../../base/errors.js';
 import { stateDir } from '../../coordination/embedded/state-dir.js';
-import { LogSink } from '../../observe/log-sink.js';
 import type { LogTail } from '../../observe/log-tail.js';
 import type { Observers } from '../../observe/observers.js';
 import { redactUrl } from '../../base/redact.js';
@@ -85,7 +84,6 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
       log.warn({ event: 'single-instance', stateDir: stateDir(jobsFile.file) }, `REDIS_URL is not set: coordinating through the embedded store in ${stateDir(jobsFile.file)}; only iamwatch processes on this machine share it`);
     }
     const events = new EventBus((e) => log.error({ event: 'sink-failed', err: errorMessage(e) }, 'an event listener failed'));
-    events.add(new LogSink(log));
     scheduler = new Scheduler({ jobs, registry, store, clock: systemClock, log, events, instance, maxClockSkewMs: settings.maxClockSkewMs, db });
     const { attachObservers } = await import('../../observe/observers.js');
     observers = await attachObservers({ events, scheduler, store, db, settings, jobs, file: jobsFile.file, instance, log, metricsAddr: opts.metrics ?? settings.metricsAddr });

@@ -10,7 +10,8 @@ import { errorMessage } from '../../base/errors.js';
 import type { JobSpec } from '../../jobsfile/job.js';
 import type { Settings } from '../../jobsfile/settings.js';
 import { stateDir } from '../../coordination/embedded/state-dir.js';
-import { createLogger, type LogFormat } from '../../observe/logger.js';
+import { createLogger, flushLogs, type LogFormat } from '../../observe/logger.js';
+import { beforeExit } from '../exit-hooks.js';
 import type { Logger } from '../../base/logger.js';
 import type { WatcherRegistry } from '../../watchers/registry.js';
 
@@ -36,6 +37,7 @@ export async function openRuntime(o: {
   color?: boolean;
 }): Promise<Runtime> {
   const log = await createLogger({ format: o.format, level: o.settings.logLevel, instance: o.instance, destination: o.destination, color: o.color });
+  beforeExit(flushLogs);
   const store = await openStore(o.settings.redisUrl, o.settings.prefix, log, { stateDir: stateDir(o.file), jobsFile: o.file, redisTls: o.settings.redisTls });
   let db: Knex | undefined;
   if (o.jobs.some((j) => o.registry.get(j.watcher)?.database)) {
