@@ -1,6 +1,7 @@
 /**
  * The Redis store through every kind of URL the README promises, against real private servers:
- * ACL user:password, Redis Cluster (3 masters) and Sentinel (a master watched by one sentinel).
+ * ACL user:password, Redis Cluster (3 masters; calls batched per hash slot) and Sentinel (a master
+ * watched by one sentinel).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -8,8 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connectRedis } from '../../src/coordination/redis/client.js';
+import { connectRedis, type RedisConnection } from '../../src/coordination/redis/client.js';
+import { jobKeys } from '../../src/coordination/redis/keys.js';
 import { RedisStore } from '../../src/coordination/redis/redis-store.js';
+import { keySlot } from '../../src/coordination/redis/slot.js';
 import { freePort, ping, sleep, uniquePrefix, waitClusterOk } from '../helpers/redis.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'iamwatch-topo-'));
@@ -91,6 +94,49 @@ describe('Redis URLs', { timeout: 60_000 }, () => {
 
     test('every job\'s keys share a slot, so the scripts run on any node', async () => {
       await exerciseStore(`redis+cluster://127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}`);
+    });
+
+    test('claims for jobs in different slots in one tick: one script call per slot, sent together', async () => {
+      const raw = connectRedis(`redis+cluster://127.0.0.1:${ports[0]}`, { onError: () => {} });
+      assert.ok(await raw.ready(10_000));
+      assert.equal(raw.cluster, true);
+      const calls: string[][] = [];
+      const counted: RedisConnection = { send: (args, key, ms) => (calls.push(args), raw.send(args, key, ms)), get isReady() { return raw.isReady; }, cluster: true, ready: (ms) => raw.ready(ms), close: () => raw.close() };
+      try {
+        const prefix = uniquePrefix('topo');
+        // Two jobs whose tags share a slot, and 40 others.
+        const bySlot = new Map<number, string>();
+        let pair: [string, string] | undefined;
+        for (let i = 0; !pair; i++) {
+          const job = `job-${i}`;
+          const other = bySlot.get(keySlot(`{${job}}`));
+          if (other) pair = [other, job];
+          else bySlot.set(keySlot(`{${job}}`), job);
+        }
+        const jobs = [...pair, ...Array.from({ length: 40 }, (_, i) => `other-${i}`)];
+        const slots = new Set(jobs.map((job) => keySlot(jobKeys(prefix, job).claims)));
+        assert.equal(slots.size, jobs.length - 1, 'the pair shares a slot');
+        // iamwatch's slots are Redis's.
+        for (const job of jobs.slice(0, 6)) assert.equal(await raw.send(['CLUSTER', 'KEYSLOT', jobKeys(prefix, job).claims], job), keySlot(jobKeys(prefix, job).claims));
+
+        const store = new RedisStore(counted, prefix);
+        const claimAll = () => Promise.all(jobs.map((job) => store.claim({ job, occurrence: 2_000_000, holder, ttlMs: 5_000, skipIfRunning: false })));
+        const first = await claimAll();
+        assert.ok(first.every((r) => r.kind === 'won'), JSON.stringify(first));
+        const evalsha = calls.filter((c) => c[0] === 'EVALSHA');
+        assert.equal(evalsha.length, slots.size, 'one call per slot');
+        assert.ok(evalsha.some((c) => Number(c[2]) === 8), 'the pair went in one call (2 x 4 keys)');
+        assert.ok(calls.filter((c) => c[0] === 'EVAL').length <= slots.size);
+        calls.length = 0;
+        assert.ok((await claimAll()).every((r) => r.kind === 'taken'));
+        assert.equal(calls.length, slots.size, 'the scripts are cached on every node now');
+        const tokens = first.map((r) => (r.kind === 'won' ? r.token : ''));
+        assert.ok((await Promise.all(jobs.map((job, i) => store.renew(job, tokens[i]!, 5_000)))).every(Boolean));
+        await Promise.all(jobs.map((job, i) => store.release(job, tokens[i]!, false)));
+        assert.ok((await Promise.all(jobs.map((job, i) => store.renew(job, tokens[i]!, 5_000)))).every((x) => !x), 'released');
+      } finally {
+        await raw.close();
+      }
     });
   });
 

@@ -419,8 +419,8 @@ describe('RedisStore on a private server', () => {
       const a = await store.claim({ job, occurrence: BASE, holder: holder('a'), ttlMs: TTL, skipIfRunning: false });
       assert.equal(a.kind, 'won');
       await client.sendCommand(['SCRIPT', 'FLUSH']);
-      const shas = [SCRIPTS.claim.sha, SCRIPTS.renew.sha, SCRIPTS.release.sha];
-      assert.deepEqual(await client.sendCommand(['SCRIPT', 'EXISTS', ...shas]), [0, 0, 0]);
+      const shas = [SCRIPTS.claimOccurrences.sha, SCRIPTS.renew.sha, SCRIPTS.release.sha, SCRIPTS.claimIntervals.sha];
+      assert.deepEqual(await client.sendCommand(['SCRIPT', 'EXISTS', ...shas]), [0, 0, 0, 0]);
       assert.deepEqual(await store.claim({ job, occurrence: BASE, holder: holder('b'), ttlMs: TTL, skipIfRunning: false }), { kind: 'taken' });
       await client.sendCommand(['SCRIPT', 'FLUSH']);
       if (a.kind === 'won') {
@@ -431,12 +431,16 @@ describe('RedisStore on a private server', () => {
       assert.deepEqual(await store.running(job), []);
       assert.deepEqual(await store.claim({ job, occurrence: BASE, holder: holder('b'), ttlMs: TTL, skipIfRunning: false }), { kind: 'taken' });
       // EVAL cached them again: EVALSHA works from here on.
-      assert.deepEqual(await client.sendCommand(['SCRIPT', 'EXISTS', ...shas]), [1, 0, 1]);
+      assert.deepEqual(await client.sendCommand(['SCRIPT', 'EXISTS', ...shas]), [1, 0, 1, 0]);
       const ijob = jobName();
       const i = await store.claimInterval({ job: ijob, holder: holder('a'), ttlMs: TTL, intervalMs: 1_000 });
       assert.equal(i.kind, 'won');
       if (i.kind === 'won') assert.equal(await store.renew(ijob, i.token, TTL), true);
-      assert.deepEqual(await client.sendCommand(['SCRIPT', 'EXISTS', ...shas]), [1, 1, 1]);
+      assert.deepEqual(await client.sendCommand(['SCRIPT', 'EXISTS', ...shas]), [1, 1, 1, 1]);
+      // `once` too: refused while the interval run holds the lock, even with nothing cached.
+      await client.sendCommand(['SCRIPT', 'FLUSH']);
+      assert.equal((await store.acquire({ job: ijob, holder: holder('m'), ttlMs: TTL })).kind, 'running');
+      assert.deepEqual(await client.sendCommand(['SCRIPT', 'EXISTS', SCRIPTS.acquire.sha]), [1]);
     } finally {
       await store.close();
       await client.close();

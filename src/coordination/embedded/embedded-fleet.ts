@@ -2,9 +2,11 @@
  * Run history and heartbeats for the embedded default (no REDIS_URL), in the state directory:
  * `.iamwatch/` next to the jobs file by default (IAMWATCH_STATE_DIR overrides it). They live in
  * the jobs file's state database (../../coordination/embedded/sqlite.ts), beside the claims and
- * locks, so every process using the jobs file on this machine writes to them safely: each append
- * (insert, then trim the job to its count limit and everything to its age limit) is one transaction.
+ * locks, so every process using the jobs file on this machine writes to them safely. Appends made
+ * in the same tick are coalesced (../batcher.ts) into one transaction: each record inserted, its
+ * job trimmed to the count limit, then everything trimmed to the age limit.
  */
+import { Batcher } from '../batcher.js';
 import type { Database, Statement } from './sqlite.js';
 import { parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../records.js';
 import type { FleetStore, Retention } from '../fleet-store.js';
@@ -23,7 +25,7 @@ const SQL = {
 
 export class EmbeddedFleet implements FleetStore {
   readonly #sql: { [K in keyof typeof SQL]: Statement };
-  readonly #append: (record: RunRecord) => void;
+  readonly #appends: Batcher<RunRecord, void>;
 
   constructor(
     /** The state directory, for humans. */
@@ -34,20 +36,25 @@ export class EmbeddedFleet implements FleetStore {
     private readonly now: () => number = Date.now,
   ) {
     this.#sql = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as { [K in keyof typeof SQL]: Statement };
-    const append = db.transaction((record: RunRecord) => {
-      this.#sql.insert.run(record.job, record.at, JSON.stringify(record));
-      this.#sql.trimJob.run({ job: record.job, keep: this.retention.limit });
+    const append = db.transaction((records: RunRecord[]) => {
+      for (const record of records) {
+        this.#sql.insert.run(record.job, record.at, JSON.stringify(record));
+        this.#sql.trimJob.run({ job: record.job, keep: this.retention.limit });
+      }
       this.#sql.trimAge.run(this.#cutoff());
     });
-    this.#append = (record) => append.immediate(record);
+    this.#appends = new Batcher(async (records) => {
+      append.immediate(records);
+      return records.map(() => ({ value: undefined }));
+    }, { name: 'history append' });
   }
 
   #cutoff(): number {
     return this.now() - this.retention.maxAgeMs;
   }
 
-  async append(record: RunRecord): Promise<void> {
-    this.#append(record);
+  append(record: RunRecord): Promise<void> {
+    return this.#appends.submit(record);
   }
 
   async history(job: string, limit: number): Promise<RunRecord[]> {

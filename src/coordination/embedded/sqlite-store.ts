@@ -1,15 +1,18 @@
 /**
  * The coordination store of the embedded default (no REDIS_URL): the Redis store's semantics
- * (../store.ts, ../redis/lua/claim-4.lua) in the state database (sqlite.ts), so every iamwatch
+ * (../store.ts, ../redis/lua/*.lua) in the state database (sqlite.ts), so every iamwatch
  * process using the same jobs file on this machine shares its claims and running locks: two `run`
  * processes run each occurrence once, and `once` never overlaps a scheduled run.
- * Each operation is one short BEGIN IMMEDIATE transaction, run synchronously: nothing is held
- * across an await. The store's clock is this machine's (Date.now()), the same for every process.
+ * Calls of one kind made in the same tick (claims, interval claims, renewals, releases) are
+ * coalesced (../batcher.ts) and run in one short BEGIN IMMEDIATE transaction, synchronously:
+ * nothing is held across an await, and a tick of due jobs commits once, not once per job. The
+ * store's clock is this machine's (Date.now()), the same for every process; one reading per batch.
  * Fences and interval generations never go backwards, even when the database file is deleted:
  * a new fence is max(previous + 1, now in ms x 1000), a new generation max(previous + 1, now in ms).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { Batcher, type Settled } from '../batcher.js';
 import type { FleetStore, Retention } from '../fleet-store.js';
 import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type StoreDescription } from '../store.js';
 import { EmbeddedFleet } from './embedded-fleet.js';
@@ -53,15 +56,21 @@ function parseHolder(json: string): Holder | null {
 }
 
 type Won = { fence: number; token: string; generation: number };
+type IntervalRequest = { job: string; holder: Holder; ttlMs: number; intervalMs: number };
+type RenewRequest = { job: string; token: string; ttlMs: number };
+type ReleaseRequest = { job: string; token: string; ended: boolean };
+
+const settled = <R>(values: R[]): Promise<Array<Settled<R>>> => Promise.resolve(values.map((value) => ({ value })));
 
 export class SqliteStore implements CoordinationStore {
   readonly description: StoreDescription;
   readonly connected = true;
   readonly #sql: { [K in keyof typeof SQL]: Statement };
-  readonly #claim: (req: OccurrenceClaim, now: number) => ClaimResult;
-  readonly #claimInterval: (req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }, now: number) => IntervalClaimResult;
+  readonly #claims: Batcher<OccurrenceClaim, ClaimResult>;
+  readonly #intervalClaims: Batcher<IntervalRequest, IntervalClaimResult>;
+  readonly #renewals: Batcher<RenewRequest, boolean>;
+  readonly #releases: Batcher<ReleaseRequest, void>;
   readonly #acquire: (req: { job: string; holder: Holder; ttlMs: number }, now: number) => AcquireResult;
-  readonly #release: (job: string, token: string, ended: boolean, now: number) => void;
 
   /** Opens the state database `file` (see sqlite.ts), or a private one with `:memory:`. */
   static open(file: string, now: () => number = Date.now): SqliteStore {
@@ -77,12 +86,20 @@ export class SqliteStore implements CoordinationStore {
     const location = file === ':memory:' ? file : path.dirname(file);
     this.description = { kind: 'embedded', location, label: `embedded store in ${location} (this machine only)` };
     this.#sql = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as { [K in keyof typeof SQL]: Statement };
-    this.#claim = this.#tx((req, now) => this.#claimTx(req, now));
-    this.#claimInterval = this.#tx((req, now) => this.#claimIntervalTx(req, now));
+    // Each batch: one transaction, one clock reading.
+    const claims = this.#tx((reqs: OccurrenceClaim[], now: number) => reqs.map((r) => this.#claimTx(r, now)));
+    const intervals = this.#tx((reqs: IntervalRequest[], now: number) => reqs.map((r) => this.#claimIntervalTx(r, now)));
+    const renewals = this.#tx((reqs: RenewRequest[], now: number) => reqs.map((r) => this.#sql.renew.run(now + r.ttlMs, r.job, r.token, now).changes === 1));
+    const releases = this.#tx((reqs: ReleaseRequest[], now: number) =>
+      reqs.forEach((r) => {
+        if (this.#sql.unlock.run(r.job, r.token).changes === 1 && r.ended) this.#sql.recordEnd.run(r.job, now);
+      }),
+    );
+    this.#claims = new Batcher((reqs) => settled(claims(reqs, this.now())), { name: 'claim' });
+    this.#intervalClaims = new Batcher((reqs) => settled(intervals(reqs, this.now())), { name: 'interval claim' });
+    this.#renewals = new Batcher((reqs) => settled(renewals(reqs, this.now())), { name: 'renew' });
+    this.#releases = new Batcher((reqs) => (releases(reqs, this.now()), settled(reqs.map(() => undefined))), { name: 'release' });
     this.#acquire = this.#tx((req, now) => this.#acquireTx(req, now));
-    this.#release = this.#tx((job, token, ended, now) => {
-      if (this.#sql.unlock.run(job, token).changes === 1 && ended) this.#sql.recordEnd.run(job, now);
-    });
   }
 
   #tx<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
@@ -136,7 +153,7 @@ export class SqliteStore implements CoordinationStore {
     return { kind: 'won', fence, token };
   }
 
-  #claimIntervalTx(req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }, now: number): IntervalClaimResult {
+  #claimIntervalTx(req: IntervalRequest, now: number): IntervalClaimResult {
     this.#sweep(req.job, now);
     const busy = this.#firstRunning(req.job, now);
     if (busy) return { kind: 'running', ...busy };
@@ -154,25 +171,24 @@ export class SqliteStore implements CoordinationStore {
     return { kind: 'won', fence, token };
   }
 
-  async claim(req: OccurrenceClaim): Promise<ClaimResult> {
-    return this.#claim(req, this.now());
+  claim(req: OccurrenceClaim): Promise<ClaimResult> {
+    return this.#claims.submit(req);
   }
 
-  async claimInterval(req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }): Promise<IntervalClaimResult> {
-    return this.#claimInterval(req, this.now());
+  claimInterval(req: IntervalRequest): Promise<IntervalClaimResult> {
+    return this.#intervalClaims.submit(req);
   }
 
   async acquire(req: { job: string; holder: Holder; ttlMs: number }): Promise<AcquireResult> {
     return this.#acquire(req, this.now());
   }
 
-  async renew(job: string, token: string, ttlMs: number): Promise<boolean> {
-    const now = this.now();
-    return this.#sql.renew.run(now + ttlMs, job, token, now).changes === 1;
+  renew(job: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.#renewals.submit({ job, token, ttlMs });
   }
 
-  async release(job: string, token: string, ended: boolean): Promise<void> {
-    this.#release(job, token, ended, this.now());
+  release(job: string, token: string, ended: boolean): Promise<void> {
+    return this.#releases.submit({ job, token, ended });
   }
 
   async newestClaim(job: string): Promise<number | null> {

@@ -18,6 +18,8 @@ export interface RedisConnection {
   /** Runs a command; `key` routes it in a cluster. */
   send(args: RedisArg[], key: string, timeoutMs?: number): Promise<unknown>;
   readonly isReady: boolean;
+  /** Redis Cluster: every key of one command (one script call) must be in one hash slot. */
+  readonly cluster: boolean;
   /** Resolves true once connected, false after `timeoutMs`. */
   ready(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -79,6 +81,7 @@ export function connectRedis(rawUrl: string, opts: ConnectOptions): RedisConnect
       get isReady() {
         return client.isReady;
       },
+      cluster: false,
       ready: (ms) => waitReady(() => client.isReady, client, ms),
       close: async () => {
         if (client.isReady) await client.close().catch(() => client.destroy());
@@ -101,6 +104,7 @@ export function connectRedis(rawUrl: string, opts: ConnectOptions): RedisConnect
       get isReady() {
         return sentinel.isReady;
       },
+      cluster: false,
       ready: (ms) => waitReady(() => sentinel.isReady, sentinel as never, ms),
       close: async () => {
         if (sentinel.isReady) await sentinel.close().catch(() => sentinel.destroy());
@@ -128,6 +132,7 @@ export function connectRedis(rawUrl: string, opts: ConnectOptions): RedisConnect
     get isReady() {
       return ready;
     },
+    cluster: true,
     ready: (ms) =>
       new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(ready), ms);

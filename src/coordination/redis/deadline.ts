@@ -83,6 +83,9 @@ export function withDeadlines(connection: RedisConnection, defaultMs: number = C
     get isReady() {
       return connection.isReady;
     },
+    get cluster() {
+      return connection.cluster;
+    },
     ready: (ms) => connection.ready(ms),
     close: () => connection.close(),
   };

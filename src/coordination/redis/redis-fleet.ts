@@ -1,18 +1,26 @@
 /**
  * Run history and heartbeats in Redis. Per job a LIST of JSON records, newest first, appended by
- * lua/history-append-1.lua in one round trip: LPUSH, LTRIM to the count limit, PEXPIRE to the age
- * limit (an idle job's list disappears), and records past the age limit popped from the tail. Heartbeats: a STRING per instance with a
- * PX expiry plus a ZSET of instance ids by last beat. Only single-key commands: Cluster-safe.
+ * lua/history-append-1n.lua: LPUSH, LTRIM to the count limit, PEXPIRE to the age limit (an idle
+ * job's list disappears), and records past the age limit popped from the tail. Appends made in the
+ * same tick are coalesced (../batcher.ts): one script call for all of them (one per hash slot on
+ * Redis Cluster) and one SADD of their jobs to the set of jobs with history, sent together.
+ * Heartbeats: a STRING per instance with a PX expiry plus a ZSET of instance ids by last beat.
+ * Only single-slot commands: Cluster-safe.
  */
 import type { RedisConnection } from './client.js';
 import { historyJobsKey, instanceKeys, jobKeys } from './keys.js';
-import { evalScript, SCRIPTS } from './scripts.js';
+import { SCRIPTS } from './scripts.js';
+import { runBatch } from './batch-call.js';
+import { parseLength } from './replies.js';
+import { Batcher, type Settled } from '../batcher.js';
 import { parseHeartbeat, parseRecord, type Heartbeat, type RunRecord } from '../records.js';
 import type { FleetStore, Retention } from '../fleet-store.js';
 
 const asStrings = (reply: unknown): string[] => (Array.isArray(reply) ? reply.map(String) : []);
 
 export class RedisFleet implements FleetStore {
+  readonly #appends = new Batcher<RunRecord, number>((records, timeoutMs) => this.#flushAppends(records, timeoutMs), { name: 'history append' });
+
   constructor(
     private readonly redis: RedisConnection,
     private readonly prefix: string,
@@ -23,13 +31,19 @@ export class RedisFleet implements FleetStore {
   ) {}
 
   async append(record: RunRecord): Promise<void> {
-    const key = jobKeys(this.prefix, record.job).history;
+    await this.#appends.submit(record);
+  }
+
+  /** The records' script calls and one SADD, sent together. The jobs set is in another slot, so it is not in the script. */
+  async #flushAppends(records: RunRecord[], timeoutMs: number | undefined): Promise<Array<Settled<number>>> {
     const jobs = historyJobsKey(this.prefix);
-    // Sent together: one round trip. The jobs set is in another slot, so it is not in the script.
-    await Promise.all([
-      evalScript(this.redis, SCRIPTS.historyAppend, [key], [JSON.stringify(record), this.retention.limit, this.retention.maxAgeMs, this.now()]),
-      this.redis.send(['SADD', jobs, record.job], jobs),
+    const now = this.now();
+    const requests = records.map((r) => ({ keys: [jobKeys(this.prefix, r.job).history], args: [JSON.stringify(r), this.retention.limit, this.retention.maxAgeMs, now] }));
+    const [answers] = await Promise.all([
+      runBatch(this.redis, SCRIPTS.historyAppend, requests, [], timeoutMs, parseLength),
+      this.redis.send(['SADD', jobs, ...new Set(records.map((r) => r.job))], jobs, timeoutMs),
     ]);
+    return answers;
   }
 
   async history(job: string, limit: number): Promise<RunRecord[]> {

@@ -1,30 +1,32 @@
 /**
  * The coordination store on Redis: the fleet's shared state. See ../store.ts for the semantics.
+ * Claims, interval claims, renewals and releases made in the same tick are coalesced
+ * (../batcher.ts) and sent as one script call each (lua/*-<k>n.lua; on Redis Cluster one call per
+ * hash slot, sent together), so the round trips do not grow with the number of jobs due at the
+ * same instant; each caller still gets its own answer, parsed strictly (replies.ts).
  * A claim that got no answer in time may still have been recorded (the server runs it when it
  * gets to it): its running lock is then released by token, in the background, so an overlap=skip
  * or interval job is not blocked for a lock lifetime by a run that never started.
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorReply } from '@redis/client';
+import { Batcher } from '../batcher.js';
+import { internalErrorOf } from '../internal-error.js';
 import { storeFailureOf } from '../store-failure.js';
 import type { FleetStore, Retention } from '../fleet-store.js';
 import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type StoreDescription, type StorePersistence } from '../store.js';
+import { runBatch } from './batch-call.js';
 import { RedisFleet } from './redis-fleet.js';
 import type { RedisConnection } from './client.js';
 import { renewalDeadlineMs } from './deadline.js';
 import { jobKeys } from './keys.js';
-import { evalScript, SCRIPTS, type Script } from './scripts.js';
+import { parseAcquireReply, parseClaimReply, parseFlag, parseHolder, parseIntervalReply, type ClaimReply, type IntervalReply } from './replies.js';
+import { evalScript, SCRIPTS } from './scripts.js';
 
-type Reply = Array<string | number>;
-
-function parseHolder(json: unknown): Holder | null {
-  if (typeof json !== 'string' || json === '') return null;
-  try {
-    return JSON.parse(json) as Holder;
-  } catch {
-    return null;
-  }
-}
+type IntervalRequest = { job: string; holder: Holder; ttlMs: number; intervalMs: number };
+type Tokened<T> = T & { token: string };
+type RenewRequest = { job: string; token: string; ttlMs: number };
+type ReleaseRequest = { job: string; token: string; ended: boolean };
 
 /**
  * A ZRANGE ... WITHSCORES reply as [member, score] pairs: flat [m, s, m, s] under RESP2, already
@@ -60,8 +62,6 @@ const RELEASE_RETRIES = 3;
 const RELEASE_RETRY_MS = 1_000;
 
 export class RedisStore implements CoordinationStore {
-  readonly kind = 'redis';
-
   readonly description: StoreDescription;
 
   constructor(
@@ -81,29 +81,14 @@ export class RedisStore implements CoordinationStore {
     return new RedisFleet(this.connection, this.prefix, retention, this.description.location);
   }
 
-  /** Runs a script; with `timeoutMs`, the whole of it (EVALSHA, and EVAL if needed) within that. */
-  #eval(script: Script, keys: string[], args: Array<string | number>, timeoutMs?: number): Promise<unknown> {
-    if (timeoutMs === undefined) return evalScript(this.connection, script, keys, args);
-    const c = this.connection;
-    const until = Date.now() + timeoutMs;
-    const bounded: RedisConnection = {
-      send: (a, key) => c.send(a, key, Math.max(1, until - Date.now())),
-      get isReady() {
-        return c.isReady;
-      },
-      ready: (ms) => c.ready(ms),
-      close: () => c.close(),
-    };
-    return evalScript(bounded, script, keys, args);
-  }
-
   /**
    * A claim that failed without an answer may have been recorded, running lock included: release
    * that lock by its token (compare-and-delete), retrying a few times while Redis is unreachable.
-   * Commands on a connection run in order, so the release runs after the claim it undoes.
+   * Commands on a connection run in order, so the release runs after the claim it undoes. A reply
+   * that could not be understood may also have come with a lock: it is released the same way.
    */
   #releaseUnanswered(job: string, token: string, err: unknown): void {
-    if (!storeFailureOf(err)?.maybeExecuted) return;
+    if (!storeFailureOf(err)?.maybeExecuted && !internalErrorOf(err)) return;
     const attempt = (n: number): void => {
       this.release(job, token, false).catch((e: unknown) => {
         // slow: the release was sent and runs after the claim; down: it may not have been.
@@ -114,66 +99,87 @@ export class RedisStore implements CoordinationStore {
     attempt(1);
   }
 
-  #claimKeys(job: string): string[] {
+  #lockKeys(job: string): string[] {
     const k = jobKeys(this.prefix, job);
-    return [k.claims, k.state, k.running, k.holders];
+    return [k.state, k.running, k.holders];
   }
+
+  readonly #claims = new Batcher<Tokened<OccurrenceClaim>, ClaimReply>(
+    (reqs, timeoutMs) => {
+      const requests = reqs.map((r) => {
+        const k = jobKeys(this.prefix, r.job);
+        return { keys: [k.claims, k.state, k.running, k.holders], args: [r.token, r.ttlMs, JSON.stringify(r.holder), r.occurrence, r.skipIfRunning ? '1' : '0'] };
+      });
+      return runBatch(this.connection, SCRIPTS.claimOccurrences, requests, [CLAIM_WINDOW_MS], timeoutMs, parseClaimReply);
+    },
+    { name: 'claim' },
+  );
+
+  readonly #intervalClaims = new Batcher<Tokened<IntervalRequest>, IntervalReply>(
+    (reqs, timeoutMs) => {
+      const requests = reqs.map((r) => ({ keys: this.#lockKeys(r.job), args: [r.token, r.ttlMs, JSON.stringify(r.holder), r.intervalMs] }));
+      return runBatch(this.connection, SCRIPTS.claimIntervals, requests, [], timeoutMs, parseIntervalReply);
+    },
+    { name: 'interval claim' },
+  );
+
+  readonly #renewals = new Batcher<RenewRequest, boolean>(
+    (reqs, timeoutMs) => runBatch(this.connection, SCRIPTS.renew, reqs.map((r) => ({ keys: [jobKeys(this.prefix, r.job).running], args: [r.token, r.ttlMs] })), [], timeoutMs, parseFlag),
+    { name: 'renew' },
+  );
+
+  readonly #releases = new Batcher<ReleaseRequest, boolean>(
+    (reqs, timeoutMs) => {
+      const requests = reqs.map((r) => {
+        const k = jobKeys(this.prefix, r.job);
+        return { keys: [k.running, k.holders, k.state], args: [r.token, r.ended ? '1' : '0'] };
+      });
+      return runBatch(this.connection, SCRIPTS.release, requests, [], timeoutMs, parseFlag);
+    },
+    { name: 'release' },
+  );
 
   async claim(req: OccurrenceClaim): Promise<ClaimResult> {
     const token = randomUUID();
-    let r: Reply;
     try {
-      r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), [
-        'occurrence', token, req.ttlMs, JSON.stringify(req.holder), req.occurrence, req.skipIfRunning ? '1' : '0', CLAIM_WINDOW_MS,
-      ], req.timeoutMs)) as Reply;
+      const r = await this.#claims.submit({ ...req, token }, req.timeoutMs);
+      return r.kind === 'won' ? { ...r, token } : r;
     } catch (err) {
       this.#releaseUnanswered(req.job, token, err);
       throw err;
     }
-    switch (r[0]) {
-      case 'won': return { kind: 'won', fence: Number(r[1]), token };
-      case 'taken': return { kind: 'taken' };
-      case 'late': return { kind: 'late' };
-      default: return { kind: 'running', holder: parseHolder(r[1]) };
-    }
   }
 
-  async claimInterval(req: { job: string; holder: Holder; ttlMs: number; intervalMs: number }): Promise<IntervalClaimResult> {
+  async claimInterval(req: IntervalRequest): Promise<IntervalClaimResult> {
     const token = randomUUID();
-    let r: Reply;
     try {
-      r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), ['interval', token, req.ttlMs, JSON.stringify(req.holder), req.intervalMs, '0', 0])) as Reply;
+      const r = await this.#intervalClaims.submit({ ...req, token });
+      return r.kind === 'won' ? { ...r, token } : r;
     } catch (err) {
       this.#releaseUnanswered(req.job, token, err);
       throw err;
     }
-    switch (r[0]) {
-      case 'won': return { kind: 'won', fence: Number(r[1]), generation: Number(r[2]), due: Number(r[3]), token };
-      case 'wait': return { kind: 'wait', ms: Number(r[1]) };
-      default: return { kind: 'running', holder: parseHolder(r[1]), ms: Number(r[2]) };
-    }
   }
 
+  /** `once` is one run at a time: not batched. */
   async acquire(req: { job: string; holder: Holder; ttlMs: number }): Promise<AcquireResult> {
     const token = randomUUID();
-    let r: Reply;
     try {
-      r = (await this.#eval(SCRIPTS.claim, this.#claimKeys(req.job), ['manual', token, req.ttlMs, JSON.stringify(req.holder), 0, '0', 0])) as Reply;
+      const r = parseAcquireReply(SCRIPTS.acquire, await evalScript(this.connection, SCRIPTS.acquire, this.#lockKeys(req.job), [token, req.ttlMs, JSON.stringify(req.holder)]));
+      return r.kind === 'won' ? { ...r, token } : r;
     } catch (err) {
       this.#releaseUnanswered(req.job, token, err);
       throw err;
     }
-    return r[0] === 'won' ? { kind: 'won', fence: Number(r[1]), token } : { kind: 'running', holder: parseHolder(r[1]) };
   }
 
-  async renew(job: string, token: string, ttlMs: number): Promise<boolean> {
+  renew(job: string, token: string, ttlMs: number): Promise<boolean> {
     // Well under ttl/3, so a renewal with no answer has failed before the next one is due.
-    return Number(await this.#eval(SCRIPTS.renew, [jobKeys(this.prefix, job).running], [token, ttlMs], renewalDeadlineMs(ttlMs))) === 1;
+    return this.#renewals.submit({ job, token, ttlMs }, renewalDeadlineMs(ttlMs));
   }
 
   async release(job: string, token: string, ended: boolean): Promise<void> {
-    const k = jobKeys(this.prefix, job);
-    await this.#eval(SCRIPTS.release, [k.running, k.holders, k.state], [token, ended ? '1' : '0']);
+    await this.#releases.submit({ job, token, ended });
   }
 
   async newestClaim(job: string): Promise<number | null> {
@@ -187,7 +193,8 @@ export class RedisStore implements CoordinationStore {
     const out: Array<Holder & { expiresAt: number }> = [];
     for (const [token, expiresAt] of entries) {
       if (expiresAt <= now) continue;
-      const holder = parseHolder(await this.connection.send(['HGET', k.holders, token], k.holders));
+      const json = await this.connection.send(['HGET', k.holders, token], k.holders);
+      const holder = typeof json === 'string' ? parseHolder(json) : null;
       if (holder) out.push({ ...holder, expiresAt });
     }
     return out;

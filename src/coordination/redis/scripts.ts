@@ -1,38 +1,89 @@
 /**
- * The Lua scripts, loaded from lua/*.lua (named `name-<numkeys>.lua`) and run with EVALSHA,
- * falling back to EVAL when the server doesn't have them cached (after a restart or failover).
+ * The Lua scripts, loaded from lua/*.lua and run with EVALSHA, falling back to EVAL when the
+ * server doesn't have them cached (after a restart or failover), both within one deadline.
+ * File names say how many keys a call takes:
+ * - `name-<k>.lua`: exactly k keys (acquire-3.lua);
+ * - `name-<k>n.lua`: a batch, k keys per request and any number of requests (numkeys = k x n),
+ *   answering with one reply per request, in order (claim-occurrences-4n.lua, renew-1n.lua...).
+ * Every file starts with a header listing its KEYS and ARGV. Snippets several scripts share (the
+ * Redis clock, the fence and generation rule, the dead-lock sweep, running locks) live once in
+ * lua/lib/*.lua and are composed in at load time: a line `--@include lib/NAME.lua` is replaced by
+ * that file, each file at most once per script (a lib file may include another). The SHA is that
+ * of the composed source, which is also what EVAL sends.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RedisConnection } from './client.js';
 
 export interface Script {
+  /** The file name without `.lua`, e.g. `claim-occurrences-4n`: what error messages name. */
   name: string;
   source: string;
   sha: string;
-  numKeys: number;
+  /** Keys per call (fixed scripts) or per request (batch scripts). */
+  keysPerRequest: number;
+  /** A batch script (`-<k>n`): numkeys is keysPerRequest x the number of requests. */
+  batch: boolean;
 }
 
-function load(file: string): Script {
-  const source = readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
-  const m = /^(.+)-(\d+)\.lua$/.exec(file)!;
-  return { name: m[1]!, source, sha: createHash('sha1').update(source).digest('hex'), numKeys: Number(m[2]) };
+const INCLUDE = /^--@include (lib\/[a-z0-9-]+\.lua)[ \t]*$/gm;
+
+const read = (file: string): string => readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+
+/** `text` with its include lines replaced, recursively; a file already included is left out. */
+export function compose(text: string, readFile: (file: string) => string = read, included = new Set<string>()): string {
+  return text.replace(INCLUDE, (_line, file: string) => {
+    if (included.has(file)) return `-- (${file}: included above)`;
+    included.add(file);
+    return compose(readFile(file).trimEnd(), readFile, included);
+  });
+}
+
+export function loadScript(file: string, readFile: (file: string) => string = read): Script {
+  const m = /^(.+)-(\d+)(n?)\.lua$/.exec(file);
+  if (!m) throw new Error(`script file name ${file} is not name-<keys>.lua or name-<keys>n.lua`);
+  const source = compose(readFile(file), readFile);
+  if (/--@include/.test(source)) throw new Error(`${file}: an include line that names no lib/*.lua file`);
+  return { name: `${m[1]}-${m[2]}${m[3]}`, source, sha: createHash('sha1').update(source).digest('hex'), keysPerRequest: Number(m[2]), batch: m[3] === 'n' };
 }
 
 export const SCRIPTS = {
-  claim: load('claim-4.lua'),
-  renew: load('renew-1.lua'),
-  release: load('release-3.lua'),
-  historyAppend: load('history-append-1.lua'),
+  claimOccurrences: loadScript('claim-occurrences-4n.lua'),
+  claimIntervals: loadScript('claim-intervals-3n.lua'),
+  acquire: loadScript('acquire-3.lua'),
+  renew: loadScript('renew-1n.lua'),
+  release: loadScript('release-3n.lua'),
+  historyAppend: loadScript('history-append-1n.lua'),
 } as const;
 
-/** Runs a script: one round trip, two when the server has to be sent the source. */
-export async function evalScript(connection: RedisConnection, script: Script, keys: string[], args: Array<string | number>): Promise<unknown> {
-  const rest = [String(script.numKeys), ...keys, ...args.map(String)];
+/** `connection` with every command's deadline cut to what is left until `until` (ms epoch). */
+function within(connection: RedisConnection, until: number): RedisConnection {
+  return {
+    send: (args, key, ms) => connection.send(args, key, Math.max(1, Math.min(ms ?? Infinity, until - Date.now()))),
+    get isReady() {
+      return connection.isReady;
+    },
+    get cluster() {
+      return connection.cluster;
+    },
+    ready: (ms) => connection.ready(ms),
+    close: () => connection.close(),
+  };
+}
+
+/**
+ * Runs a script: one round trip, two when the server has to be sent the source. `key` routes
+ * the call in a cluster (one of its keys; every key of a call is in one slot). With `timeoutMs`,
+ * the whole of it, EVALSHA and EVAL, within that.
+ */
+export async function evalScript(connection: RedisConnection, script: Script, keys: string[], args: Array<string | number>, timeoutMs?: number): Promise<unknown> {
+  const c = timeoutMs === undefined ? connection : within(connection, Date.now() + timeoutMs);
+  const rest = [String(keys.length), ...keys, ...args.map(String)];
+  const key = keys[0] ?? '';
   try {
-    return await connection.send(['EVALSHA', script.sha, ...rest], keys[0]!);
+    return await c.send(['EVALSHA', script.sha, ...rest], key);
   } catch (err) {
     if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return connection.send(['EVAL', script.source, ...rest], keys[0]!);
+    return c.send(['EVAL', script.source, ...rest], key);
   }
 }
