@@ -9,10 +9,15 @@ import { createInterface } from 'node:readline';
 import { percentile } from './measure.js';
 
 export interface WindowReport {
+  /** The window of nominal times counted, [from, to). */
+  from: number;
+  to: number;
   expected: number;
   ran: number;
   runPct: number;
   started: number;
+  /** Started (attempt 1) but no run-finished line in any log: still running, or killed, at the end. */
+  unfinished: number;
   p50: number;
   p99: number;
   max: number;
@@ -21,6 +26,8 @@ export interface WindowReport {
   skipped: Record<string, number>;
   /** run-finished lines with an outcome other than ok, by outcome. */
   failed: Record<string, number>;
+  /** Occurrences run, by nominal time (epoch ms), for each nominal time in the window seen in a log. */
+  ranAt: Map<number, number>;
 }
 
 interface Line {
@@ -39,6 +46,7 @@ const WANTED = ['"event":"run-started"', '"event":"run-finished"', '"event":"ski
 export async function analyseLogs(files: string[], from: number, to: number, expected: number): Promise<WindowReport> {
   const starts = new Map<string, number>();
   const ok = new Set<string>();
+  const finished = new Set<string>();
   const lateness: number[] = [];
   const skipped: Record<string, number> = {};
   const failed: Record<string, number> = {};
@@ -60,6 +68,7 @@ export async function analyseLogs(files: string[], from: number, to: number, exp
         starts.set(key, (starts.get(key) ?? 0) + 1);
         if (typeof l.latenessMs === 'number') lateness.push(l.latenessMs);
       } else if (l.event === 'run-finished') {
+        finished.add(key);
         if (l.outcome === 'ok') ok.add(key);
         else failed[l.outcome ?? '?'] = (failed[l.outcome ?? '?'] ?? 0) + 1;
       } else {
@@ -67,19 +76,30 @@ export async function analyseLogs(files: string[], from: number, to: number, exp
       }
     }
   }
+  const ranAt = new Map<number, number>();
+  for (const key of ok) {
+    const nominal = Number(key.slice(key.lastIndexOf('|') + 1));
+    ranAt.set(nominal, (ranAt.get(nominal) ?? 0) + 1);
+  }
+  let unfinished = 0;
+  for (const key of starts.keys()) if (!finished.has(key)) unfinished++;
   let duplicates = 0;
   for (const n of starts.values()) if (n > 1) duplicates++;
   lateness.sort((a, b) => a - b);
   return {
+    from,
+    to,
     expected,
     ran: ok.size,
     runPct: expected > 0 ? (ok.size / expected) * 100 : NaN,
     started: starts.size,
+    unfinished,
     p50: percentile(lateness, 50),
     p99: percentile(lateness, 99),
     max: lateness[lateness.length - 1] ?? NaN,
     duplicates,
     skipped,
     failed,
+    ranAt,
   };
 }

@@ -29,6 +29,7 @@ export function procSample(pid: number): { rss: number; cpuSeconds: number } | n
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
+    if (!Number.isFinite(kb)) return null; // a zombie has no VmRSS line
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -129,7 +130,12 @@ export class Instance {
   }
 
   describeExit(): string {
-    return `${this.id} exited (${this.child.exitCode ?? this.child.signalCode}); stderr tail:\n${tail(this.err)}`;
+    return `${this.id} exited (${this.child.exitCode ?? this.child.signalCode}); ${this.outputTails()}`;
+  }
+
+  /** The last lines of stderr and of the log, for a failure report. */
+  outputTails(): string {
+    return `stderr tail:\n${tail(this.err)}\nlog tail:\n${tail(this.log, 5)}`;
   }
 
   /**
@@ -153,8 +159,8 @@ export class Instance {
           const hit = lines.find((l) => l.includes('"event":"started"'));
           if (hit) return Date.parse((JSON.parse(hit) as { time: string }).time);
         }
-        if (!this.running) throw new PhaseFailed(`${this.describeExit()}`);
-        if (Date.now() > deadline) throw new PhaseFailed(`${this.id}: no "started" log line within ${timeoutMs / 1000} s; stderr tail:\n${tail(this.err)}`);
+        if (!this.running) throw new PhaseFailed(this.describeExit());
+        if (Date.now() > deadline) throw new PhaseFailed(`${this.id}: no "started" log line within ${timeoutMs / 1000} s; ${this.outputTails()}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
@@ -162,11 +168,17 @@ export class Instance {
     }
   }
 
+  /** Set when stop() had to SIGKILL the process. */
+  killed = false;
+
   /** SIGTERM (iamwatch drains), SIGKILL after `graceMs`; resolves once the process has exited. */
   async stop(graceMs = 15_000): Promise<void> {
     if (!this.running) return;
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => {
+      this.killed = true;
+      this.child.kill('SIGKILL');
+    }, graceMs);
     await this.#exited;
     clearTimeout(timer);
   }

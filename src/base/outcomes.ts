@@ -10,8 +10,9 @@ export type Outcome = 'ok' | 'failed' | 'timeout' | 'lock-lost' | 'aborted';
  * - redis-slow: connected, but no answer to the claim (or the skew check) within its deadline;
  * - overloaded: this instance's event loop woke too late to claim or start it on time;
  * - clock-skew: this clock is further than MAX_CLOCK_SKEW from Redis's;
- * - late: older than the claim window behind the newest claim.
+ * - late: older than the claim window behind the newest claim;
+ * - paused: the job was paused fleet-wide (`iamwatch pause`) when the occurrence was claimed.
  */
-export type SkipReason = 'overlap' | 'redis-unavailable' | 'redis-slow' | 'overloaded' | 'clock-skew' | 'late';
+export type SkipReason = 'overlap' | 'redis-unavailable' | 'redis-slow' | 'overloaded' | 'clock-skew' | 'late' | 'paused';
 
-export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'redis-unavailable', 'redis-slow', 'overloaded', 'clock-skew', 'late'];
+export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'redis-unavailable', 'redis-slow', 'overloaded', 'clock-skew', 'late', 'paused'];

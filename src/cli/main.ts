@@ -4,15 +4,16 @@
  * alone turns outcomes into exit codes. Command modules are imported on use, so `validate`
  * and `next` never load Redis, knex or ink.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { errorStack, IamwatchError, isIamwatchError } from '../base/errors.js';
 import { checkAddr } from '../jobsfile/settings.js';
+import { packageVersion } from '../observe/version.js';
 import { runExitHooks } from './exit-hooks.js';
+import { environmentText, examplesText, helpAfter, ROOT_EXAMPLES, synopsis } from './help-text.js';
+import { withJobHints } from './job-names.js';
 import { interactiveTerminal } from './terminal.js';
 import { EXIT, exitCodeFor, signalExit } from './exit-codes.js';
 import { colors, err, errColors, flushOutput, ignoreClosedPipes, json, out, printDiagnostics, table } from './output.js';
-
-const VERSION = '0.1.0';
 
 function positiveInt(name: string, max: number) {
   return (text: string): number => {
@@ -46,8 +47,9 @@ export interface Exit {
 export function buildProgram(setExit: (exit: Exit) => void): Command {
   const program = new Command('iamwatch')
     .description('Run periodic jobs from a crontab-style file, exactly once per occurrence across a fleet.')
-    .version(VERSION)
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(errColors.red(text)) });
 
@@ -86,7 +88,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
       if (o.tz !== undefined && o.spec === undefined) throw new IamwatchError('USAGE', '--tz goes with --spec (jobs use their own tz= or CRON_TZ)');
       if (o.spec !== undefined && jobs.length > 0) throw new IamwatchError('USAGE', 'give either --spec or job names, not both');
       const now = Date.now();
-      const entries = await next({ ...o, jobs, now });
+      const entries = await withJobHints(o.spec === undefined ? jobs : [], o, () => next({ ...o, jobs, now }));
       if (o.json) return json(entries);
       const { header, rows } = renderNext(entries, o.from === undefined ? now : null, colors);
       out(table(header, rows));
@@ -153,7 +155,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .option('--json', 'print a JSON array')
     .action(async (job: string | undefined, o: { config?: string; plugin?: string[]; limit: number; since?: string; failed?: boolean; json?: boolean }) => {
       const { history, renderHistory } = await import('./commands/history.js');
-      const records = await history({ ...o, job });
+      const records = await withJobHints(job === undefined ? [] : [job], o, () => history({ ...o, job }));
       if (o.json) json(records);
       else out(renderHistory(records, colors, table));
     });
@@ -173,7 +175,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .option('--json', 'print the result as JSON')
     .action(async (job: string, o: { config?: string; plugin?: string[]; dryRun?: boolean; lock: boolean; instanceId?: string; logFormat?: 'pretty' | 'json'; metrics?: string; json?: boolean }) => {
       const { once } = await import('./commands/once.js');
-      const report = await once({ ...o, job, dryRun: o.dryRun ?? false });
+      const report = await withJobHints([job], { ...o, watchers: true }, () => once({ ...o, job, dryRun: o.dryRun ?? false }));
       if (o.json) json(report);
       else {
         const what = report.result?.summary ?? report.error ?? '';
@@ -182,6 +184,57 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
         else err(errColors.red(line));
       }
       setExit({ code: report.outcome === 'ok' ? EXIT.OK : report.outcome === 'aborted' ? EXIT.SIGINT : EXIT.FAILURE });
+    });
+
+  program
+    .command('pause')
+    .description('pause jobs fleet-wide: every instance skips their occurrences (reason paused; a paused occurrence is consumed, not run later) until resumed')
+    .argument('[job...]', 'the jobs to pause')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .addOption(trustOption())
+    .option('--all', 'every job in the jobs file now (jobs added to it later are not paused)')
+    .option('--until <time>', 'lift the pause by itself at an ISO-8601 time or after a duration from now (30m, 2h)')
+    .option('--reason <text>', 'why, shown by status, history and once')
+    .option('--json', 'print the result as JSON')
+    .action(async (jobs: string[], o: { config?: string; plugin?: string[]; all?: boolean; until?: string; reason?: string; json?: boolean }) => {
+      const { pause, renderPause } = await import('./commands/pause.js');
+      const report = await withJobHints(jobs, o, () => pause({ ...o, jobs }));
+      if (o.json) json(report);
+      else out(renderPause(report, colors, table));
+    });
+
+  program
+    .command('resume')
+    .description('lift the pause of jobs fleet-wide: their next occurrences run again')
+    .argument('[job...]', 'the jobs to resume')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .addOption(trustOption())
+    .option('--all', 'every job in the jobs file')
+    .option('--json', 'print the result as JSON')
+    .action(async (jobs: string[], o: { config?: string; plugin?: string[]; all?: boolean; json?: boolean }) => {
+      const { resume, renderResume } = await import('./commands/pause.js');
+      const report = await withJobHints(jobs, o, () => resume({ ...o, jobs }));
+      if (o.json) json(report);
+      else out(renderResume(report, colors, table));
+    });
+
+  program
+    .command('audit')
+    .description('expected occurrences against what the fleet ran: every one that did not run successfully, with why (exit 1 if any)')
+    .argument('[job...]', 'only these jobs')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .addOption(trustOption())
+    .option('--since <time>', 'from an ISO-8601 time or a duration ago (90m, 1d)', '1d')
+    .option('--json', 'print the report as JSON')
+    .action(async (jobs: string[], o: { config?: string; plugin?: string[]; since: string; json?: boolean }) => {
+      const { audit, renderAudit } = await import('./commands/audit.js');
+      const report = await withJobHints(jobs, o, () => audit({ ...o, jobs }));
+      if (o.json) json(report);
+      else out(renderAudit(report));
+      if (!report.ok) setExit({ code: EXIT.FAILURE });
     });
 
   const db = program.command('db').description('create or check the IAM tables the built-in watchers use (DATABASE_URL)');
@@ -217,7 +270,64 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
       if (!report.ok) setExit({ code: EXIT.FAILURE });
     });
 
+  program
+    .command('watchers')
+    .description('list the watchers (built-in and plugins) with their options, and the options every job takes')
+    .argument('[watcher]', 'only this watcher')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .addOption(trustOption())
+    .option('--json', 'print the list as JSON')
+    .action(async (watcher: string | undefined, o: { config?: string; plugin?: string[]; allowWritableConfig?: boolean; json?: boolean }) => {
+      const { listWatchers, renderWatchers } = await import('./commands/watchers.js');
+      const report = await listWatchers({ ...o, watcher });
+      if (o.json) json(report);
+      else out(renderWatchers(report, colors, table));
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script (commands, options, their values, job names)')
+    .addArgument(new Argument('<shell>', 'the shell to complete for').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      const { completionScript } = await import('./commands/completion.js');
+      out(completionScript(shell, program));
+    });
+
+  // For completion scripts: job or watcher names, one per line; nothing at all on any problem.
+  program
+    .command('__complete', { hidden: true })
+    .argument('<what>', 'jobs or watchers')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .addOption(trustOption())
+    .action(async (what: string, o: { config?: string; plugin?: string[]; allowWritableConfig?: boolean }) => {
+      try {
+        if (what === 'jobs') {
+          const { jobNames } = await import('./job-names.js');
+          out((await jobNames(o)).jobs.join('\n'));
+        } else if (what === 'watchers') {
+          const { listWatchers } = await import('./commands/watchers.js');
+          out((await listWatchers(o)).watchers.map((w) => w.name).join('\n'));
+        }
+      } catch {
+        // a completion offers nothing rather than an error in the middle of the command line
+      }
+    });
+
+  program.addHelpText('after', () => `\n${examplesText(ROOT_EXAMPLES)}\n\n${environmentText()}\n`);
+  describeCommands(program);
   return program;
+}
+
+/** Every command's usage line is its synopsis; its help ends with examples and the settings it reads. */
+function describeCommands(parent: Command, path: string[] = []): void {
+  for (const cmd of parent.commands) {
+    const at = [...path, cmd.name()];
+    if (cmd.commands.length === 0) cmd.usage(synopsis(cmd));
+    cmd.addHelpText('after', () => helpAfter(at.join(' ')));
+    describeCommands(cmd, at);
+  }
 }
 
 function reportError(e: unknown): number {

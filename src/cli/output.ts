@@ -1,10 +1,35 @@
-/** Writing to the terminal: text, JSON and diagnostics. */
-import { Chalk } from 'chalk';
+/** Writing to the terminal: text, JSON and diagnostics, in colour only where colour is wanted. */
+import chalk, { Chalk, type ColorSupportLevel } from 'chalk';
 import { formatDiagnostic, type Diagnostic } from '../jobsfile/job.js';
 
-/** chalk honours NO_COLOR and FORCE_COLOR; colour only when stdout is a terminal. */
-export const colors = new Chalk(process.env.NO_COLOR ? { level: 0 } : process.env.FORCE_COLOR ? {} : { level: process.stdout.isTTY ? 3 : 0 });
-export const errColors = new Chalk(process.env.NO_COLOR ? { level: 0 } : process.env.FORCE_COLOR ? {} : { level: process.stderr.isTTY ? 3 : 0 });
+/**
+ * Whether and how much to colour a stream: NO_COLOR (any non-empty value, no-color.org) means
+ * none, whatever else is set; FORCE_COLOR forces colour even into a pipe (`0` or `false`: none;
+ * empty, `true` or `1`: basic; `2`, `3`: 256 colours, true colour); otherwise colour exactly when
+ * the stream is a terminal that is not TERM=dumb. Every coloured thing iamwatch writes (tables,
+ * diagnostics, pretty log lines, the dashboard and the status view) asks this.
+ */
+export function colorLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): ColorSupportLevel {
+  if (env.NO_COLOR) return 0;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) {
+    if (force === '' || force === 'true') return 1;
+    if (force === 'false') return 0;
+    const n = Number.parseInt(force, 10);
+    if (Number.isNaN(n)) return 1;
+    return Math.max(0, Math.min(3, n)) as ColorSupportLevel;
+  }
+  return stream.isTTY === true && env.TERM !== 'dumb' ? 3 : 0;
+}
+
+/** Colour on `stream` or not (pino-pretty takes a boolean). */
+export const useColor = (stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean => colorLevel(stream, env) > 0;
+
+export const colors = new Chalk({ level: colorLevel(process.stdout) });
+export const errColors = new Chalk({ level: colorLevel(process.stderr) });
+// ink (the dashboard, the status view) colours through chalk's default instance, which decided its
+// level from FORCE_COLOR alone when it loaded; it draws on stdout, so it follows stdout's rule.
+chalk.level = colors.level;
 
 /**
  * Waits until everything written to stdout and stderr has been handed to the OS. A pipe takes

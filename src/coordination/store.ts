@@ -8,6 +8,9 @@ import type { FleetStore, Retention } from './fleet-store.js';
  *   ended, measured on the store's clock, and only when no run of the job is in progress;
  * - running locks: one per run, with a deadline renewed while the run lasts, released by token.
  * Releasing a running lock never touches claims, so it can't reopen an occurrence.
+ * Pauses (`iamwatch pause`) are enforced inside those same steps: a paused cron or rate
+ * occurrence is consumed (claimed, never run, answered `paused`), an interval claim and `once`'s
+ * lock are refused `paused`; a pause whose `until` passed (on the store's clock) is gone.
  * Fences and interval generations never go backwards, even when the store lost its data: each new
  * one is at least the store's clock (fence: ms x 1000, generation: ms).
  * Implementations: redis/redis-store.ts (a fleet) and embedded/sqlite-store.ts (the processes of
@@ -21,6 +24,22 @@ export interface Holder {
   manual?: boolean;
 }
 
+/** A job paused fleet-wide: by whom (user@host), since when and until when (ms, the store's clock), why. */
+export interface Pause {
+  by: string;
+  at: number;
+  /** Lifts itself then; null: until `iamwatch resume`. */
+  until: number | null;
+  reason: string | null;
+}
+
+/** What `iamwatch pause` asks for; `at` is set by the store. */
+export interface PauseRequest {
+  by: string;
+  until: number | null;
+  reason: string | null;
+}
+
 export type ClaimResult =
   | { kind: 'won'; fence: number; token: string }
   /** Another run claimed this occurrence (possibly this instance, earlier). */
@@ -28,7 +47,9 @@ export type ClaimResult =
   /** Older than the claim window behind the newest claim: it can no longer run. */
   | { kind: 'late' }
   /** overlap=skip and a run is in progress: the occurrence is consumed as skipped. */
-  | { kind: 'running'; holder: Holder | null };
+  | { kind: 'running'; holder: Holder | null }
+  /** The job is paused: the occurrence is consumed (it never runs later) and recorded as skipped. */
+  | { kind: 'paused'; pause: Pause };
 
 export type IntervalClaimResult =
   /** `due`: when the run became due (the previous run's end plus the interval, on the store's clock). */
@@ -36,9 +57,11 @@ export type IntervalClaimResult =
   /** The previous run ended less than the interval ago: try again in `ms`. */
   | { kind: 'wait'; ms: number }
   /** A run is in progress; its lock expires in `ms` unless renewed. */
-  | { kind: 'running'; holder: Holder | null; ms: number };
+  | { kind: 'running'; holder: Holder | null; ms: number }
+  /** The job is paused: nothing was taken; the run would otherwise have started now. */
+  | { kind: 'paused'; pause: Pause };
 
-export type AcquireResult = { kind: 'won'; fence: number; token: string } | { kind: 'running'; holder: Holder | null };
+export type AcquireResult = { kind: 'won'; fence: number; token: string } | { kind: 'running'; holder: Holder | null } | { kind: 'paused'; pause: Pause };
 
 export interface OccurrenceClaim {
   job: string;
@@ -82,6 +105,12 @@ export interface CoordinationStore {
   renew(job: string, token: string, ttlMs: number): Promise<boolean>;
   /** Releases a running lock; with `ended`, records the end of an interval run. */
   release(job: string, token: string, ended: boolean): Promise<void>;
+  /** Pauses `jobs` fleet-wide (replacing a pause they had); their pauses as stored. */
+  pause(jobs: readonly string[], req: PauseRequest): Promise<Map<string, Pause>>;
+  /** Lifts the pauses of `jobs`; the ones that were paused, with the pause lifted. */
+  resume(jobs: readonly string[]): Promise<Map<string, Pause>>;
+  /** The current pauses among `jobs` (expired ones excluded), in one batched read. */
+  pauses(jobs: readonly string[]): Promise<Map<string, Pause>>;
   /** The newest claimed occurrence of a job, or null if none (for misfire=once). */
   newestClaim(job: string): Promise<number | null>;
   /** Runs in progress for a job. */

@@ -4,11 +4,13 @@
  * warnings for legal lines that probably don't do what was meant. Pure: the environment, the
  * watcher catalog and `now` (for DST warnings) are passed in.
  */
+import { didYouMean, suggest } from '../base/suggest.js';
 import { formatDuration } from '../schedule/duration.js';
 import { nextWall } from '../schedule/cron-next.js';
 import { SpecSyntaxError } from '../schedule/cron-spec.js';
-import { parseScheduleExpr, cronSchedule, type ScheduleExpr } from '../schedule/schedule.js';
-import { canonicalZone, isValidZone, nextTransition } from '../schedule/zone.js';
+import { formatInstant } from '../schedule/iso.js';
+import { parseScheduleExpr, cronSchedule, previousOccurrence, type ScheduleExpr } from '../schedule/schedule.js';
+import { canonicalZone, isValidZone, nextTransition, zoneNames } from '../schedule/zone.js';
 import { COMMON_OPTIONS } from './job-options.js';
 import { hasErrors, MODES, type Diagnostic, type JobSpec, type JobsFile, type Mode, type WatcherCatalog } from './job.js';
 import { coerceOption, type OptionDecl, type OptionValue } from './options.js';
@@ -26,6 +28,14 @@ export interface ParseInput {
 
 const VARIABLE_LINE = /^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*)=(\s*)(.*?)\s*$/;
 const DAY = 86_400_000;
+
+/** `; did you mean "X"?` when a known name is close to `input`, else ''. */
+const hint = (input: string, candidates: Iterable<string>): string => {
+  const text = didYouMean(input, candidates);
+  return text ? `; ${text}` : '';
+};
+
+const unknownZone = (zone: string): string => `unknown time zone "${zone}" (expected an IANA name such as Europe/London or UTC)${hint(zone, zoneNames())}`;
 
 export function parseJobsFile(input: ParseInput): JobsFile {
   const { file, env, watchers, now } = input;
@@ -52,7 +62,7 @@ export function parseJobsFile(input: ParseInput): JobsFile {
       const value = variableValue(rawValue, lookup, (col, message) => report(valueCol + col - 1, 'error', message));
       if (value === undefined) return;
       if (name === 'CRON_TZ') {
-        if (!isValidZone(value)) return report(valueCol, 'error', `unknown time zone "${value}" (expected an IANA name such as Europe/London or UTC)`);
+        if (!isValidZone(value)) return report(valueCol, 'error', unknownZone(value));
         defaultTz = canonicalZone(value);
       } else if (isSetting(name) && value !== '') {
         const problem = checkSetting(name, value);
@@ -111,12 +121,19 @@ interface LineContext {
   lineEndCol: number;
 }
 
+/** What a cron field may contain once its names (JAN, MON) and letters (L, W, H) are taken out. */
+const CRON_WORDS = /JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|THU|FRI|SAT|[LWH]/gi;
+const cronFieldLike = (text: string): boolean => /^[\d*?,/#()-]*$/.test(text.replace(CRON_WORDS, ''));
+
+/** A misspelled mode (`crn`, `Rate`) that can't be a cron field: it ends the schedule, so the mode error can say what was meant. */
+const nearMode = (text: string): boolean => !cronFieldLike(text) && suggest(text, MODES, 1).length > 0;
+
 /** How many leading tokens are the schedule: up to the mode, or up to what is plainly not a cron field. */
 function scheduleTokenCount(tokens: Token[], watchers: WatcherCatalog): number {
   const first = tokens[0]!.text.toLowerCase();
   if (first === '@every') return 2;
   if (first.startsWith('@')) return 1;
-  const endsSchedule = (t: Token): boolean => (MODES as readonly string[]).includes(t.text) || watchers.get(t.text) !== undefined || t.text.includes('=');
+  const endsSchedule = (t: Token): boolean => (MODES as readonly string[]).includes(t.text) || watchers.get(t.text) !== undefined || t.text.includes('=') || nearMode(t.text);
   let n = 0;
   while (n < tokens.length && n < 6 && !endsSchedule(tokens[n]!)) n++;
   return n;
@@ -138,9 +155,12 @@ function parseJobLine(tokens: Token[], ctx: LineContext): JobSpec | undefined {
     }
     return tokens[0]!.col;
   };
+  // `H` hashes the job's name, which comes later on the line: name=, else the watcher's name.
+  const nameOption = tokens.slice(k + 2).find((t) => t.text.startsWith('name='));
+  const seed = nameOption ? nameOption.text.slice('name='.length) : (tokens[k + 1]?.text ?? '');
   let schedule: ScheduleExpr | undefined;
   try {
-    schedule = parseScheduleExpr(scheduleText);
+    schedule = parseScheduleExpr(scheduleText, seed);
   } catch (err) {
     if (!(err instanceof SpecSyntaxError)) throw err;
     report(columnAt(err.index), 'error', err.message);
@@ -149,7 +169,7 @@ function parseJobLine(tokens: Token[], ctx: LineContext): JobSpec | undefined {
   if (!modeToken || !(MODES as readonly string[]).includes(modeToken.text)) {
     const at = modeToken?.col ?? ctx.lineEndCol;
     report(at, 'error', modeToken
-      ? `expected a mode (cron, interval or rate) after the schedule, got "${modeToken.text}"`
+      ? `expected a mode (cron, interval or rate) after the schedule, got "${modeToken.text}"${hint(modeToken.text, MODES)}`
       : 'expected a mode (cron, interval or rate) after the schedule');
     return undefined;
   }
@@ -170,7 +190,7 @@ function parseJobLine(tokens: Token[], ctx: LineContext): JobSpec | undefined {
     return undefined;
   }
   const watcher = ctx.watchers.get(watcherToken.text);
-  if (!watcher) report(watcherToken.col, 'error', `unknown watcher "${watcherToken.text}" (known: ${ctx.watchers.names().join(', ')})`);
+  if (!watcher) report(watcherToken.col, 'error', `unknown watcher "${watcherToken.text}" (known: ${ctx.watchers.names().join(', ')})${hint(watcherToken.text, ctx.watchers.names())}`);
 
   // Options.
   const common: Record<string, OptionValue> = {};
@@ -191,7 +211,8 @@ function parseJobLine(tokens: Token[], ctx: LineContext): JobSpec | undefined {
     if (!decl) {
       if (watcher) {
         const ownNames = Object.keys(watcher.options);
-        report(token.col, 'error', `unknown option "${key}" for watcher ${watcherToken.text} (its options: ${ownNames.length ? ownNames.join(', ') : 'none'}; common: ${Object.keys(COMMON_OPTIONS).join(', ')})`);
+        const commonNames = Object.keys(COMMON_OPTIONS);
+        report(token.col, 'error', `unknown option "${key}" for watcher ${watcherToken.text} (its options: ${ownNames.length ? ownNames.join(', ') : 'none'}; common: ${commonNames.join(', ')})${hint(key, [...ownNames, ...commonNames])}`);
       }
       ok = false;
       continue;
@@ -225,7 +246,7 @@ function parseJobLine(tokens: Token[], ctx: LineContext): JobSpec | undefined {
   if (typeof common.tz === 'string') {
     if (isValidZone(common.tz)) tz = canonicalZone(common.tz);
     else {
-      report(optionCol.tz! + 3, 'error', `unknown time zone "${common.tz}" (expected an IANA name such as Europe/London or UTC)`);
+      report(optionCol.tz! + 3, 'error', unknownZone(common.tz));
       ok = false;
     }
   }
@@ -245,14 +266,26 @@ function parseJobLine(tokens: Token[], ctx: LineContext): JobSpec | undefined {
     retries: option('retries') as number,
     retryDelayMs: option('retry-delay') as number,
     lockTtlMs: option('lock-ttl') as number,
+    jitterMs: (common.jitter as number | undefined) ?? 0,
     dryRun: option('dry-run') as boolean,
+    enabled: option('enabled') as boolean,
     notify: common.notify as string | undefined,
     notifyOn: option('notify-on') as JobSpec['notifyOn'],
+    ping: common.ping as string | undefined,
+    pingStyle: option('ping-style') as JobSpec['pingStyle'],
     options: own,
     env: ctx.env,
     line: ctx.lineNo,
     col: tokens[0]!.col,
   };
+  if (job.jitterMs > 0) {
+    const gap = shortestGap(job, ctx.now);
+    if (gap !== null && job.jitterMs > gap.ms) {
+      const where = gap.from === null ? '' : ` (from ${formatInstant(gap.from, job.tz)})`;
+      report(optionCol.jitter! + 'jitter='.length, 'error', `jitter ${formatDuration(job.jitterMs)} is longer than the ${formatDuration(gap.ms)} between two occurrences${where}; write at most jitter=${formatDuration(gap.ms)}, so each occurrence starts before the next one is due`);
+      return undefined;
+    }
+  }
   warn(job, scheduleTokens, optionCol, ctx);
   return job;
 }
@@ -282,7 +315,7 @@ function warn(job: JobSpec, scheduleTokens: Token[], optionCol: Record<string, n
     if (optionCol.misfire !== undefined) report(optionCol.misfire, 'warning', 'misfire has no effect on interval jobs: after downtime the next run starts as soon as an instance is up');
   }
   if (job.timeoutMs !== undefined && job.overlap === 'skip' && job.mode !== 'interval') {
-    const period = shortestGap(job, ctx.now);
+    const period = shortestGap(job, ctx.now)?.ms ?? null;
     if (period !== null && job.timeoutMs > period) {
       report(optionCol.timeout!, 'warning', `timeout ${formatDuration(job.timeoutMs)} is longer than the ${formatDuration(period)} between occurrences; with overlap=skip, occurrences that come while a run lasts are skipped`);
     }
@@ -303,17 +336,27 @@ function firstSkippedRun(job: JobSpec, now: number): string | null {
   return null;
 }
 
-/** The shortest time between consecutive occurrences over the next few. */
-function shortestGap(job: JobSpec, now: number): number | null {
-  if (job.schedule.kind === 'every') return job.schedule.everyMs;
+/**
+ * The shortest time between consecutive occurrences, and the first of the two (null for @every):
+ * over the next 50, and across each DST change of the coming year (a fixed-time job's gap shrinks
+ * by the jump on a spring-forward day), so the answer doesn't depend on the week it is asked in.
+ */
+function shortestGap(job: JobSpec, now: number): { ms: number; from: number | null } | null {
+  if (job.schedule.kind === 'every') return { ms: job.schedule.everyMs, from: null };
   const schedule = cronSchedule(job.schedule, job.tz);
-  let shortest: number | null = null;
-  let prev = schedule.next(now);
-  for (let i = 0; i < 50 && prev !== null; i++) {
-    const next = schedule.next(prev);
-    if (next === null) break;
-    shortest = shortest === null ? next - prev : Math.min(shortest, next - prev);
-    prev = next;
+  let shortest: { ms: number; from: number | null } | null = null;
+  const walk = (first: number | null, count: number): void => {
+    let prev = first;
+    for (let i = 0; i < count && prev !== null; i++) {
+      const next = schedule.next(prev);
+      if (next === null) break;
+      if (shortest === null || next - prev < shortest.ms) shortest = { ms: next - prev, from: prev };
+      prev = next;
+    }
+  };
+  walk(schedule.next(now), 50);
+  for (let t = now, tr = nextTransition(job.tz, t, 366 * DAY); tr; t = tr.at, tr = nextTransition(job.tz, t, 366 * DAY - (t - now))) {
+    walk(previousOccurrence(schedule, tr.at) ?? schedule.next(tr.at), 3);
   }
   return shortest;
 }

@@ -1,8 +1,9 @@
 /**
  * The shapes `status` and `history` report (as JSON, and to the terminal views): run records with
- * ISO-8601 times, each job's next occurrence, last run and holders, and the live instances.
+ * ISO-8601 times, each job's next occurrence, last run, holders and pause, and the live instances.
  */
 import type { RunRecord } from '../coordination/records.js';
+import type { Pause } from '../coordination/store.js';
 import type { Mode } from '../jobsfile/job.js';
 
 /** A run record as printed: `time` (ISO-8601) in place of the stored `at` (ms). */
@@ -11,6 +12,21 @@ export type PresentedRecord = Omit<RunRecord, 'at'> & { time: string };
 export function presentRecord(r: RunRecord): PresentedRecord {
   const { at, ...rest } = r;
   return { ...rest, time: new Date(at).toISOString() };
+}
+
+/** A job's pause as printed (`status`, `pause`, `resume`): ISO-8601 times (UTC). */
+export interface PauseStatus {
+  /** Who paused it: user@host. */
+  by: string;
+  /** Since when (the store's clock). */
+  at: string;
+  /** When it lifts itself; null: until `iamwatch resume`. */
+  until: string | null;
+  reason: string | null;
+}
+
+export function presentPause(p: Pause): PauseStatus {
+  return { by: p.by, at: new Date(p.at).toISOString(), until: p.until === null ? null : new Date(p.until).toISOString(), reason: p.reason };
 }
 
 export interface RunningStatus {
@@ -28,12 +44,16 @@ export interface JobStatus {
   mode: Mode;
   schedule: string;
   tz: string;
+  /** false: enabled=false, never scheduled. */
+  enabled: boolean;
   /** Next occurrence, ISO-8601 in the job's zone; null when none is known. */
   next: string | null;
   /** Why `next` is what it is, for interval jobs. */
   nextNote?: string;
   lastRun: PresentedRecord | null;
   running: RunningStatus[];
+  /** Paused fleet-wide (`iamwatch pause`): its occurrences are consumed as skipped; null when not. */
+  paused: PauseStatus | null;
 }
 
 export interface InstanceStatus {

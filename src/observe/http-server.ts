@@ -1,10 +1,14 @@
 /**
- * The HTTP endpoint on METRICS_ADDR / --metrics: GET /metrics (Prometheus text) and GET /healthz
- * (200 "ok" or 503 with one reason per line; `?format=json` for the full report).
+ * The HTTP endpoint on METRICS_ADDR / --metrics: GET /metrics (Prometheus text), GET /healthz
+ * (readiness: 200 "ok" or 503 with one reason per line; `?format=json` for the full report) and
+ * GET /livez (liveness: 200 while the scheduler loop turns, answered from memory, whatever Redis
+ * does; 503 only when the loop is stuck; `?format=json` likewise).
  */
 import { createServer, type Server } from 'node:http';
 import { IamwatchError } from '../base/errors.js';
 import type { HealthReport } from './health.js';
+import type { SchedulerView } from './heartbeat.js';
+import { checkLiveness } from './liveness.js';
 import type { Metrics } from './metrics.js';
 
 export interface ObserveServer {
@@ -19,7 +23,15 @@ export function parseAddr(addr: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
 }
 
-export async function startObserveServer(addr: string, o: { metrics: Metrics; health: () => Promise<HealthReport> }): Promise<ObserveServer> {
+export interface ObserveServerOptions {
+  metrics: Metrics;
+  /** Readiness, for /healthz. */
+  health: () => Promise<HealthReport>;
+  /** The scheduler loop whose liveness /livez reports. */
+  scheduler: Pick<SchedulerView, 'lastTick' | 'stopping'>;
+}
+
+export async function startObserveServer(addr: string, o: ObserveServerOptions): Promise<ObserveServer> {
   const { host, port } = parseAddr(addr);
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -45,7 +57,12 @@ export async function startObserveServer(addr: string, o: { metrics: Metrics; he
       );
       return;
     }
-    reply(404, 'text/plain', 'not found: try /metrics or /healthz\n');
+    if (url.pathname === '/livez') {
+      const l = checkLiveness(o.scheduler);
+      const json = url.searchParams.get('format') === 'json';
+      return reply(l.ok ? 200 : 503, json ? 'application/json' : 'text/plain', json ? `${JSON.stringify(l)}\n` : `${l.detail}\n`);
+    }
+    reply(404, 'text/plain', 'not found: try /metrics, /healthz or /livez\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new IamwatchError('USAGE', `cannot listen on ${addr} for metrics: ${err.code ?? err.message}`)));

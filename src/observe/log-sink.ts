@@ -35,6 +35,8 @@ export class LogSink implements EventSink {
             return this.log.warn(fields, `skipped: Redis did not answer the claim in time, so the run would have started late${detail}`);
           case 'overloaded':
             return this.log.warn(fields, `skipped: this instance is overloaded, too late to start the run on time${detail}`);
+          case 'paused':
+            return this.log.info(fields, `skipped: the job is paused${detail}`);
           default:
             return this.log.warn(fields, `skipped: ${e.reason}${detail}`);
         }

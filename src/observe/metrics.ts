@@ -1,8 +1,8 @@
 /**
  * Prometheus metrics through prom-client (imported lazily: only when METRICS_ADDR or --metrics is
  * given). Run events feed counters and histograms; gauges for Redis/database up, clock skew,
- * scheduler liveness and recent slowness (Redis not answering in time, this instance overloaded)
- * are read at scrape time. Plus prom-client's default process metrics.
+ * scheduler liveness, recent slowness (Redis not answering in time, this instance overloaded) and
+ * which jobs are paused (one batched read of the pauses per scrape) are read at scrape time. Plus prom-client's default process metrics.
  */
 import type { Knex } from 'knex';
 import type { CoordinationStore } from '../coordination/store.js';
@@ -10,14 +10,23 @@ import { SKIP_REASONS } from '../base/outcomes.js';
 import type { EventSink, RunEvent } from '../scheduler/events.js';
 import { isRecent, PRESSURE_RECENT_MS, type PressureSnapshot } from '../scheduler/pressure.js';
 import type { SchedulerView } from './heartbeat.js';
-import { probeDatabase, probeStore } from './probes.js';
+import { probeDatabase, probeStore, withTimeout } from './probes.js';
 
 export interface Metrics extends EventSink {
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
 
-export async function createMetrics(o: { store: CoordinationStore; db?: Knex; scheduler: SchedulerView & { readonly pressure?: PressureSnapshot }; instance: string }): Promise<Metrics> {
+export async function createMetrics(o: {
+  store: CoordinationStore;
+  db?: Knex;
+  scheduler: SchedulerView & { readonly pressure?: PressureSnapshot };
+  instance: string;
+  /** Each job's last successful run (ms) as the fleet's history knows it, so the gauge survives restarts. */
+  lastSuccess?: ReadonlyMap<string, number>;
+  /** The jobs of the jobs file, for iamwatch_job_paused. */
+  jobs?: readonly string[];
+}): Promise<Metrics> {
   const client = await import('prom-client');
   const registry = new client.Registry();
   registry.setDefaultLabels({ instance_id: o.instance });
@@ -99,6 +108,23 @@ export async function createMetrics(o: { store: CoordinationStore; db?: Knex; sc
       this.set((await probeStore(o.store)).ok ? 1 : 0);
     },
   });
+  const jobs = o.jobs ?? [];
+  new client.Gauge({
+    name: 'iamwatch_job_paused',
+    help: '1 when the job is paused fleet-wide (iamwatch pause), else 0; absent when the store did not answer within 1 s.',
+    labelNames: ['job'] as const,
+    registers: jobs.length > 0 ? registers : [],
+    async collect() {
+      let paused: Set<string>;
+      try {
+        paused = new Set((await withTimeout(o.store.pauses(jobs), 1_000, 'the coordination store')).keys());
+      } catch {
+        this.reset();
+        return;
+      }
+      for (const job of jobs) this.set({ job }, paused.has(job) ? 1 : 0);
+    },
+  });
   const db = o.db;
   new client.Gauge({
     name: 'iamwatch_database_up',
@@ -107,6 +133,19 @@ export async function createMetrics(o: { store: CoordinationStore; db?: Knex; sc
     async collect() {
       if (db) this.set((await probeDatabase(db)).ok ? 1 : 0);
     },
+  });
+  const lastSuccess = new client.Gauge({
+    name: 'iamwatch_last_success_timestamp_seconds',
+    help: 'When each job last finished a run successfully (anywhere in the fleet at start, then here), Unix seconds. Alert on time() minus its max by job.',
+    labelNames: ['job'] as const,
+    registers,
+  });
+  for (const [job, at] of o.lastSuccess ?? []) lastSuccess.set({ job }, at / 1000);
+  const missed = new client.Counter({
+    name: 'iamwatch_missed_occurrences_total',
+    help: 'Occurrences that did not run successfully here: skipped (by reason) or failed (timeout, lock-lost, failed, aborted).',
+    labelNames: ['job', 'reason'] as const,
+    registers,
   });
   void runningGauge;
 
@@ -122,8 +161,11 @@ export async function createMetrics(o: { store: CoordinationStore; db?: Knex; sc
           runs.inc({ job: e.job, outcome: e.outcome });
           duration.observe({ job: e.job, outcome: e.outcome }, e.durationMs / 1000);
           if (e.outcome === 'lock-lost') lockLosses.inc({ job: e.job });
+          if (e.outcome === 'ok') lastSuccess.set({ job: e.job }, e.endedAt / 1000);
+          else missed.inc({ job: e.job, reason: e.outcome });
           return;
         case 'occurrence-skipped':
+          missed.inc({ job: e.job, reason: e.reason });
           return skipped.inc({ job: e.job, reason: e.reason });
         case 'occurrence-taken':
           return claimsLost.inc({ job: e.job });

@@ -14,10 +14,13 @@ import { retentionOf, type FleetStore } from '../coordination/fleet-store.js';
 import { checkHealth, type HealthDeps } from './health.js';
 import { HeartbeatPublisher } from './heartbeat.js';
 import { HistorySink } from './history-sink.js';
+import { withTimeout } from './probes.js';
+import { errorMessage } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
 import { LogSink } from './log-sink.js';
 import type { Metrics } from './metrics.js';
 import { NotifySink } from './notify.js';
+import { PingSink } from './pings.js';
 import { RunTracker } from './run-tracker.js';
 
 export interface Observers {
@@ -30,6 +33,26 @@ export interface Observers {
   /** Starts heartbeats: call once the scheduler has started. */
   start(): void;
   close(): Promise<void>;
+}
+
+/** Each job's newest successful run in the fleet's history (bounded: it must not delay the start). */
+async function lastSuccesses(fleet: FleetStore, jobs: readonly JobSpec[], log: Logger): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  try {
+    await withTimeout(
+      Promise.all(
+        jobs.map(async (job) => {
+          const ok = (await fleet.history(job.name, 50)).find((r) => r.outcome === 'ok');
+          if (ok) found.set(job.name, ok.endedAt ? Date.parse(ok.endedAt) : ok.at);
+        }),
+      ),
+      3_000,
+      'the run history',
+    );
+  } catch (err) {
+    log.warn({ event: 'last-success-unknown', err: errorMessage(err) }, 'could not read the last successful runs from the history; iamwatch_last_success_timestamp_seconds starts empty');
+  }
+  return found;
 }
 
 export async function attachObservers(o: {
@@ -55,13 +78,15 @@ export async function attachObservers(o: {
   o.events.add(history);
   const notify = NotifySink.wanted(o.jobs, o.settings.notifyUrl) ? new NotifySink({ jobs: o.jobs, defaultUrl: o.settings.notifyUrl, log: o.log }) : null;
   if (notify) o.events.add(notify);
+  const pings = PingSink.wanted(o.jobs) ? new PingSink(o.jobs, o.log) : null;
+  if (pings) o.events.add(pings);
   let server: { address: string; close(): Promise<void> } | undefined;
   let metrics: Metrics | undefined;
   if (o.metricsAddr) {
     const [{ createMetrics }, { startObserveServer }] = await Promise.all([import('./metrics.js'), import('./http-server.js')]);
-    metrics = await createMetrics({ store: o.store, db: o.db, scheduler: o.scheduler, instance: o.instance });
+    metrics = await createMetrics({ store: o.store, db: o.db, scheduler: o.scheduler, instance: o.instance, lastSuccess: await lastSuccesses(fleet, o.jobs, o.log), jobs: o.jobs.map((j) => j.name) });
     o.events.add(metrics);
-    server = await startObserveServer(o.metricsAddr, { metrics, health: () => checkHealth({ scheduler: o.scheduler, store: o.store }) });
+    server = await startObserveServer(o.metricsAddr, { metrics, health: () => checkHealth({ scheduler: o.scheduler, store: o.store }), scheduler: o.scheduler });
     o.log.info({ event: 'metrics', address: server.address }, `metrics on http://${server.address}/metrics, health on /healthz`);
   }
   const heartbeat = o.heartbeat === false ? null : new HeartbeatPublisher({ fleet, instance: o.instance, jobs: o.jobs.length, scheduler: o.scheduler, tracker, log: o.log });
@@ -72,7 +97,7 @@ export async function attachObservers(o: {
     metricsAddress: server?.address,
     start: () => heartbeat?.start(),
     async close() {
-      await Promise.all([history.flush(3_000), notify?.flush(10_000), heartbeat?.stop(2_000)]);
+      await Promise.all([history.flush(3_000), notify?.flush(10_000), pings?.flush(5_000), heartbeat?.stop(2_000)]);
       await server?.close();
     },
   };

@@ -1,7 +1,10 @@
 /**
- * Cron expressions with cronie's rules (crontab(5)) plus the Quartz extensions L, W, # and ?.
+ * Cron expressions with cronie's rules (crontab(5)) plus the Quartz extensions L, W, # and ?, and
+ * Jenkins' `H` (a value picked per job from the stable hash of its name: H, H/n, H(a-b), H(a-b)/n).
  * Parses to value sets; the date math lives in cron-next.ts. Pure: no I/O, no clock.
  */
+import { stableHash } from './stable-hash.js';
+
 export class SpecSyntaxError extends Error {
   constructor(
     message: string,
@@ -45,7 +48,7 @@ export interface CronSpec {
   /** cronie: when either day field starts with `*` (or is `?`), a day must match both; otherwise either. */
   domStar: boolean;
   dowStar: boolean;
-  /** cronie's DST rule: neither the minute nor the hour field starts with `*`. */
+  /** cronie's DST rule: neither the minute nor the hour field starts with `*` (or `H/`, which is like `*\/n`). */
   fixedTime: boolean;
   /** The six-field form was used with `*` in the seconds field (fires every second). */
   everySecond: boolean;
@@ -98,8 +101,11 @@ function splitFields(text: string): Token[] {
   return out;
 }
 
-/** Parses a 5-field, 6-field (seconds first) or @descriptor cron expression. */
-export function parseCron(text: string): CronSpec {
+/**
+ * Parses a 5-field, 6-field (seconds first) or @descriptor cron expression. `seed` (the job name)
+ * is what `H` hashes; without one, `H` is an error.
+ */
+export function parseCron(text: string, seed?: string): CronSpec {
   const tokens = splitFields(text);
   if (tokens.length === 0) throw new SpecSyntaxError('empty schedule', 0);
   const first = tokens[0]!;
@@ -114,7 +120,7 @@ export function parseCron(text: string): CronSpec {
     if (tokens.length > 1) {
       throw new SpecSyntaxError(`unexpected "${tokens[1]!.text}" after ${first.text}`, tokens[1]!.index);
     }
-    return { ...fromFields(splitFields(expansion), false), source: text.trim() };
+    return { ...fromFields(splitFields(expansion), false, seed), source: text.trim() };
   }
   if (tokens.length !== 5 && tokens.length !== 6) {
     const at = tokens.length > 6 ? tokens[6]!.index : first.index;
@@ -123,23 +129,29 @@ export function parseCron(text: string): CronSpec {
       at,
     );
   }
-  return { ...fromFields(tokens, tokens.length === 6), source: text.trim() };
+  return { ...fromFields(tokens, tokens.length === 6, seed), source: text.trim() };
 }
 
-function fromFields(tokens: Token[], withSeconds: boolean): Omit<CronSpec, 'source'> {
+/**
+ * Fields that count as `*` for cronie's rules (DST, and the day-of-month/day-of-week OR rule):
+ * those starting with `*`, `?`, and `H/n`, which steps through the whole range as `*\/n` does.
+ */
+const starLike = (text: string): boolean => text.startsWith('*') || text === '?' || /^H\//i.test(text);
+
+function fromFields(tokens: Token[], withSeconds: boolean, seed: string | undefined): Omit<CronSpec, 'source'> {
   const [sec, min, hour, dom, month, dow] = withSeconds
     ? tokens
     : [{ text: '0', index: -1 }, ...tokens];
-  const seconds = listValues(parseField(sec!, FIELDS.second), 0, 59);
-  const minutes = listValues(parseField(min!, FIELDS.minute), 0, 59);
-  const hours = listValues(parseField(hour!, FIELDS.hour), 0, 23);
-  const months = parseField(month!, FIELDS.month).values;
-  const domField = parseField(dom!, FIELDS['day-of-month']);
-  const dowField = parseField(dow!, FIELDS['day-of-week']);
+  const seconds = listValues(parseField(sec!, FIELDS.second, seed), 0, 59);
+  const minutes = listValues(parseField(min!, FIELDS.minute, seed), 0, 59);
+  const hours = listValues(parseField(hour!, FIELDS.hour, seed), 0, 23);
+  const months = parseField(month!, FIELDS.month, seed).values;
+  const domField = parseField(dom!, FIELDS['day-of-month'], seed);
+  const dowField = parseField(dow!, FIELDS['day-of-week'], seed);
   const dowDays = dowField.values.slice(0, 7);
   if (dowField.values[7]) dowDays[0] = true; // 7 is Sunday too
-  const domStar = dom!.text.startsWith('*') || dom!.text === '?';
-  const dowStar = dow!.text.startsWith('*') || dow!.text === '?';
+  const domStar = starLike(dom!.text);
+  const dowStar = starLike(dow!.text);
   return {
     seconds,
     minutes,
@@ -149,7 +161,7 @@ function fromFields(tokens: Token[], withSeconds: boolean): Omit<CronSpec, 'sour
     dow: { days: dowDays, last: dowField.lastOf, nth: dowField.nth },
     domStar,
     dowStar,
-    fixedTime: !min!.text.startsWith('*') && !hour!.text.startsWith('*'),
+    fixedTime: !starLike(min!.text) && !starLike(hour!.text),
     everySecond: withSeconds && sec!.text === '*',
     dayOr: !domStar && !dowStar,
   };
@@ -170,7 +182,7 @@ interface ParsedField {
   nth: Array<[number, number]>;
 }
 
-function parseField(token: Token, info: FieldInfo): ParsedField {
+function parseField(token: Token, info: FieldInfo, seed: string | undefined): ParsedField {
   const field: ParsedField = { values: [], fromLast: [], nearestWeekday: [], lastWeekday: false, lastOf: [], nth: [] };
   const fail = (message: string, offset = 0): never => {
     throw new SpecSyntaxError(`invalid ${info.kind} field "${token.text}": ${message}`, token.index + offset);
@@ -183,14 +195,15 @@ function parseField(token: Token, info: FieldInfo): ParsedField {
   let offset = 0;
   for (const item of token.text.split(',')) {
     if (item.length === 0) fail('empty list item', offset);
-    parseItem(item, info, field, (message) => fail(message, offset));
+    parseItem(item, info, field, seed, (message) => fail(message, offset));
     offset += item.length + 1;
   }
   return field;
 }
 
-function parseItem(item: string, info: FieldInfo, field: ParsedField, fail: (message: string) => never): void {
+function parseItem(item: string, info: FieldInfo, field: ParsedField, seed: string | undefined, fail: (message: string) => never): void {
   const upper = item.toUpperCase();
+  if (upper.startsWith('H')) return hashItem(item, info, field, seed, fail);
   // Quartz extensions.
   if (info.kind === 'day-of-month') {
     if (upper === 'L') return void field.fromLast.push(0);
@@ -209,12 +222,13 @@ function parseItem(item: string, info: FieldInfo, field: ParsedField, fail: (mes
     }
   }
   if (info.kind === 'day-of-week') {
-    if (upper === 'L') fail('"L" alone is ambiguous in day-of-week; use SAT, or nL for the last n-day of the month (5L: last Friday)');
+    if (upper === 'L') fail('"L" alone is ambiguous in day-of-week; use SAT, or nL or n#L for the last n-day of the month (5L: last Friday)');
     const last = /^(\w+)L$/.exec(upper);
     if (last && !/^\d+$/.test(item)) {
       return void field.lastOf.push(value(last[1]!, info, fail) % 7);
     }
-    const nth = /^(\w+)#(\d+)$/.exec(upper);
+    const nth = /^(\w+)#(\d+|L)$/.exec(upper);
+    if (nth?.[2] === 'L') return void field.lastOf.push(value(nth[1]!, info, fail) % 7); // croner's n#L: as nL
     if (nth) {
       const k = Number(nth[2]);
       if (k < 1 || k > 5) fail(`"${item}": the week number after # must be 1 to 5`);
@@ -229,13 +243,7 @@ function parseItem(item: string, info: FieldInfo, field: ParsedField, fail: (mes
 
   const [rangePart, stepPart, extra] = item.split('/');
   if (extra !== undefined) fail(`"${item}": more than one "/"`);
-  let step = 1;
-  if (stepPart !== undefined) {
-    if (!/^\d+$/.test(stepPart)) fail(`"${item}": step "${stepPart}" is not a number`);
-    step = Number(stepPart);
-    if (step < 1) fail(`"${item}": step must be at least 1`);
-    if (step > info.max) fail(`"${item}": step ${step} is larger than the field's range (${info.min}-${info.max})`);
-  }
+  const step = stepPart === undefined ? 1 : parseStep(item, stepPart, info, fail);
   let lo: number;
   let hi: number;
   if (rangePart === '*') {
@@ -271,4 +279,55 @@ function value(text: string, info: FieldInfo, fail: (message: string) => never):
     fail(`unknown name "${text}" (expected ${info.names[0]}-${info.names[info.names.length - 1]} or ${info.min}-${info.max})`);
   }
   return fail(`"${text}" is not a number`);
+}
+
+/** The range `H` picks from when none is written: day-of-month stops at 28 so the job runs every month. */
+const HASH_RANGE: Record<FieldKind, [number, number]> = {
+  second: [0, 59],
+  minute: [0, 59],
+  hour: [0, 23],
+  'day-of-month': [1, 28],
+  month: [1, 12],
+  'day-of-week': [0, 6],
+};
+
+/**
+ * `H`, `H/n`, `H(a-b)`, `H(a-b)/n` (Jenkins): h = stableHash("NAME:FIELD"), e.g. "backup:minute";
+ * `H` is lo + h mod (hi - lo + 1); `H/n` runs from lo + h mod n to the end of the range in steps of n.
+ * Without a range, `H` picks from HASH_RANGE and `H/n` steps through the field's whole range, as `*\/n`.
+ */
+/** The `n` of `.../n`: a whole number from 1 to the field's largest value. */
+function parseStep(item: string, text: string, info: FieldInfo, fail: (message: string) => never): number {
+  if (!/^\d+$/.test(text)) fail(`"${item}": step "${text}" is not a number`);
+  const step = Number(text);
+  if (step < 1) fail(`"${item}": step must be at least 1`);
+  if (step > info.max) fail(`"${item}": step ${step} is larger than the field's range (${info.min}-${info.max})`);
+  return step;
+}
+
+function hashItem(item: string, info: FieldInfo, field: ParsedField, seed: string | undefined, fail: (message: string) => never): void {
+  const m = /^H(?:\(([^)-]*)-([^)]*)\))?(?:\/(.*))?$/i.exec(item);
+  if (!m) fail(`"${item}": H is written H, H/n, H(a-b) or H(a-b)/n`);
+  if (seed === undefined) fail(`"${item}": H picks a value from the job's name, and there is none here`);
+  const [, from, to, stepText] = m!;
+  const step = stepText === undefined ? 0 : parseStep(item, stepText, info, fail);
+  let lo: number;
+  let hi: number;
+  if (from !== undefined) {
+    lo = value(from, info, fail);
+    hi = value(to!, info, fail);
+    if (info.kind === 'day-of-week' && hi === 0 && lo > 0) hi = 7;
+    if (hi < lo) fail(`"${item}": range ${lo}-${hi} runs backwards`);
+  } else if (step > 0) {
+    lo = info.min;
+    hi = info.kind === 'day-of-week' ? 6 : info.max;
+  } else {
+    [lo, hi] = HASH_RANGE[info.kind];
+  }
+  const h = stableHash(`${seed!}:${info.kind}`);
+  if (step === 0) {
+    field.values[lo + (h % (hi - lo + 1))] = true;
+    return;
+  }
+  for (let v = lo + (h % Math.min(step, hi - lo + 1)); v <= hi; v += step) field.values[v] = true;
 }

@@ -18,8 +18,11 @@ export interface Schedule {
   next(after: number): number | null;
 }
 
-/** Parses `@every DURATION`, a @descriptor or a 5/6-field cron expression. Throws SpecSyntaxError. */
-export function parseScheduleExpr(text: string): ScheduleExpr {
+/**
+ * Parses `@every DURATION`, a @descriptor or a 5/6-field cron expression. Throws SpecSyntaxError.
+ * `seed` is the job name that `H` in cron fields hashes (see cron-spec.ts).
+ */
+export function parseScheduleExpr(text: string, seed?: string): ScheduleExpr {
   const m = /^(\s*)@every(\s+|$)(\S*)(\s*)(.*)$/i.exec(text);
   if (m) {
     const at = m[1]!.length + 6 + m[2]!.length;
@@ -32,7 +35,7 @@ export function parseScheduleExpr(text: string): ScheduleExpr {
       throw err;
     }
   }
-  const cron = parseCron(text);
+  const cron = parseCron(text, seed);
   if (!everFires(cron)) throw new SpecSyntaxError(`"${cron.source}" never fires: no date matches its day and month fields`, text.length - text.trimStart().length);
   return { kind: 'cron', source: cron.source, cron };
 }

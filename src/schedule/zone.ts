@@ -57,6 +57,13 @@ export function isValidZone(zone: string): boolean {
   }
 }
 
+let names: readonly string[] | undefined;
+
+/** Every IANA zone name this runtime knows, plus UTC (for "did you mean" suggestions). */
+export function zoneNames(): readonly string[] {
+  return (names ??= [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])]);
+}
+
 /** The zone the runtime resolves a name to, e.g. "utc" -> "UTC". */
 export function canonicalZone(zone: string): string {
   if (zone === 'UTC') return zone;

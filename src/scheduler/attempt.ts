@@ -21,6 +21,11 @@ export interface Attempt {
   id: number;
   /** Nominal start time (ms), handed to the watcher as ctx.occurrence. */
   nominal: number;
+  /**
+   * When the run is to start: the nominal time plus the job's jitter offset for this occurrence
+   * (jitter=). Claim-ahead planning, the on-time gates and lateness go by it; absent: `nominal`.
+   */
+  startAt?: number;
   /** Started by a person or another instance (`once`, a trigger), not by the schedule. */
   manual: boolean;
   /** When the timeline woke for the claim (scheduled cron and rate runs); null otherwise. */
@@ -31,6 +36,9 @@ export interface Attempt {
   lease: Lease | null;
   dryRun: boolean;
 }
+
+/** When an attempt is to start: its jittered start, else its nominal time. */
+export const startOf = (a: Pick<Attempt, 'nominal' | 'startAt'>): number => a.startAt ?? a.nominal;
 
 /** What a gate decides about an attempt. */
 export type GateVerdict =

@@ -5,9 +5,10 @@
  */
 import { errorMessage, IamwatchError } from '../base/errors.js';
 import type { SkipReason } from '../base/outcomes.js';
+import { pausedRefusal, pauseSummary } from '../coordination/pause.js';
 import { storeFailureOf } from '../coordination/store-failure.js';
 import type { CoordinationStore, Holder } from '../coordination/store.js';
-import { PASS, type Gate, type GateVerdict } from './attempt.js';
+import { PASS, startOf, type Gate, type GateVerdict } from './attempt.js';
 import type { Clock } from './clock.js';
 import type { Pressure } from './pressure.js';
 import type { SkewMonitor } from './skew.js';
@@ -42,7 +43,7 @@ export function wokeInTime(clock: Clock, pressure: Pressure): Gate {
     if (a.claimAt === null) return PASS;
     const lateMs = clock.now() - a.claimAt;
     pressure.woke(lateMs);
-    if (clock.now() <= a.nominal + MAX_START_DELAY_MS - MIN_CLAIM_MS) return PASS;
+    if (clock.now() <= startOf(a) + MAX_START_DELAY_MS - MIN_CLAIM_MS) return PASS;
     pressure.overload(lateMs);
     return a.startBy === null ? PASS : skip('overloaded', `woke for the claim ${lateMs} ms late: the event loop was busy`, { lateMs });
   };
@@ -64,7 +65,7 @@ export function skewWithinBound(skew: SkewMonitor, pressure: Pressure): Gate {
 
 const holderOf = (instance: string, occurrence: number, now: number, manual = false): Holder => ({ instance, occurrence, startedAt: now, ...(manual ? { manual } : {}) });
 
-/** 3. The one-way door for a cron or rate occurrence, and its running lock; overlap=skip judged in the store. */
+/** 3. The one-way door for a cron or rate occurrence, and its running lock; overlap=skip and pauses judged in the store. */
 export function claimOccurrence(store: CoordinationStore, clock: Clock, pressure: Pressure, instance: string): Gate {
   return async (a) => {
     const { job } = a;
@@ -89,6 +90,9 @@ export function claimOccurrence(store: CoordinationStore, clock: Clock, pressure
         return skip('late', 'older than the claim window behind the newest claim');
       case 'running':
         return skip('overlap', undefined, claim.holder ? { holder: claim.holder.instance } : {});
+      case 'paused':
+        // Consumed in the store: this occurrence never runs, here or anywhere.
+        return skip('paused', pauseSummary(claim.pause));
       case 'won':
         a.lease = { token: claim.token, fence: claim.fence, interval: false };
         return PASS;
@@ -113,6 +117,9 @@ export function claimIntervalGeneration(store: CoordinationStore, clock: Clock, 
         return { kind: 'defer', ms: res.ms };
       case 'running':
         return { kind: 'defer', ms: Math.max(50, Math.min(res.ms, poll)) };
+      case 'paused':
+        // Nothing taken; the scheduler tries again an interval later.
+        return skip('paused', pauseSummary(res.pause));
       case 'won':
         a.id = res.generation;
         a.nominal = res.due;
@@ -123,14 +130,16 @@ export function claimIntervalGeneration(store: CoordinationStore, clock: Clock, 
 }
 
 /**
- * 4. A claimed occurrence starts at its nominal time (it may have been claimed ahead), and not
- * more than MAX_START_DELAY_MS after it: too late, it is skipped as `overloaded` and its lock released.
+ * 4. A claimed occurrence starts at its start time (nominal plus jitter; it may have been claimed
+ * ahead), and not more than MAX_START_DELAY_MS after it: too late, it is skipped as `overloaded`
+ * and its lock released.
  * `waitUntil` waits on the scheduler's timeline, where a committed wait survives a shutdown.
  */
 export function startOnTime(store: CoordinationStore, clock: Clock, pressure: Pressure, waitUntil: (at: number) => Promise<void>): Gate {
   return async (a) => {
-    if (clock.now() < a.nominal) await waitUntil(a.nominal);
-    const lateMs = clock.now() - a.nominal;
+    const startAt = startOf(a);
+    if (clock.now() < startAt) await waitUntil(startAt);
+    const lateMs = clock.now() - startAt;
     if (a.startBy === null || lateMs <= MAX_START_DELAY_MS) return PASS;
     pressure.overload(lateMs);
     if (a.lease) store.release(a.job.name, a.lease.token, false).catch(() => {});
@@ -139,7 +148,7 @@ export function startOnTime(store: CoordinationStore, clock: Clock, pressure: Pr
   };
 }
 
-/** `once`: the job's running lock, only if no run of it is in progress anywhere. */
+/** `once`: the job's running lock, only if no run of it is in progress anywhere; a paused job is refused (LOCK_HELD). */
 export function manualLock(store: CoordinationStore, clock: Clock, instance: string): Gate {
   return async (a) => {
     let acquired;
@@ -148,8 +157,23 @@ export function manualLock(store: CoordinationStore, clock: Clock, instance: str
     } catch (err) {
       throw new IamwatchError('UNAVAILABLE', `cannot take the running lock of ${a.job.name}: ${errorMessage(err)}`);
     }
+    if (acquired.kind === 'paused') throw new IamwatchError('LOCK_HELD', pausedRefusal(a.job.name, acquired.pause), { pause: acquired.pause });
     if (acquired.kind === 'running') return { kind: 'held', holder: acquired.holder };
     a.lease = { token: acquired.token, fence: acquired.fence, interval: a.job.mode === 'interval' };
+    return PASS;
+  };
+}
+
+/** `once --no-lock`: no running lock, but a paused job is still refused (LOCK_HELD). */
+export function manualNotPaused(store: CoordinationStore): Gate {
+  return async (a) => {
+    let pause;
+    try {
+      pause = (await store.pauses([a.job.name])).get(a.job.name);
+    } catch (err) {
+      throw new IamwatchError('UNAVAILABLE', `cannot check whether ${a.job.name} is paused: ${errorMessage(err)}`);
+    }
+    if (pause) throw new IamwatchError('LOCK_HELD', pausedRefusal(a.job.name, pause), { pause });
     return PASS;
   };
 }

@@ -162,7 +162,7 @@ export class RunPipeline {
     this.#runningHere.set(job.name, this.runningHere(job.name) + 1);
     const fence = lease?.fence ?? 0;
     const startedAt = clock.now();
-    const latenessMs = a.manual ? 0 : Math.max(0, startedAt - a.nominal);
+    const latenessMs = a.manual ? 0 : Math.max(0, startedAt - (a.startAt ?? a.nominal));
     const label = occurrenceLabel(job.mode, a.id, a.nominal);
     const base = { job: job.name, mode: job.mode, occurrence: a.id, nominal: a.nominal, instance, fence };
     // Child loggers cost a little; most runs of a busy scheduler never log.

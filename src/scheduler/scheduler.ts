@@ -8,13 +8,16 @@
  *   is skipped and logged, never started late, unless misfire=once;
  * - interval: the store decides when the next generation may start (its previous run's end plus
  *   the interval, on the store's clock), so the schedule is the fleet's, not this process's.
+ * jitter=: a cron or rate occurrence keeps its nominal time as its id (claims, history, misfire)
+ * and is claimed and started at nominal + its offset (Attempt.startAt); an interval generation is
+ * claimed when due and its start waits its offset, holding the lock (jitter-hold.ts).
  * Every wait goes through the injected clock, so the whole core runs on a fake clock in tests.
  */
 import type { Knex } from 'knex';
 import { errorMessage } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
 import type { CoordinationStore } from '../coordination/store.js';
-import type { JobSpec } from '../jobsfile/job.js';
+import { jitteredStart, nextStart, type JobSpec } from '../jobsfile/job.js';
 import { cronSchedule, previousOccurrence, rateSchedule, type Schedule } from '../schedule/schedule.js';
 import type { Watcher } from '../watchers/define-watcher.js';
 import type { WatcherRegistry } from '../watchers/registry.js';
@@ -22,6 +25,7 @@ import type { Attempt, Gate } from './attempt.js';
 import type { Clock } from './clock.js';
 import type { EventSink } from './events.js';
 import { claimIntervalGeneration, claimOccurrence, MAX_START_DELAY_MS, skewWithinBound, startOnTime, wokeInTime } from './gates.js';
+import { holdForJitter } from './jitter-hold.js';
 import { RunPipeline } from './pipeline.js';
 import { Pressure, type PressureSnapshot } from './pressure.js';
 import { storeFailureOf } from '../coordination/store-failure.js';
@@ -47,7 +51,7 @@ export interface SchedulerDeps {
 /** What the dashboard and health check read. */
 export interface JobState {
   job: JobSpec;
-  /** Next planned occurrence (ms), null for none. */
+  /** Next planned start (ms): the occurrence's nominal time plus its jitter; null for none. */
   next: number | null;
   runningHere: number;
 }
@@ -75,6 +79,8 @@ export class Scheduler {
   readonly #states = new Map<string, { job: JobSpec; next: number | null }>();
   /** Jobs whose next occurrence is planned after the due runs have started. */
   readonly #toPlan: Array<() => void> = [];
+  /** Interval starts waiting for their jitter: each ends its wait (false) when claiming stops. */
+  readonly #holds = new Set<() => void>();
   #stopping = false;
   /** Last time the timeline woke or was armed: the health check's liveness signal. */
   lastTick = 0;
@@ -102,7 +108,7 @@ export class Scheduler {
     // A claimed occurrence's start is committed: it still happens if shutdown begins meanwhile.
     const waitUntil = (at: number): Promise<void> => new Promise((resolve) => this.#timeline.at(at, resolve, true));
     this.#occurrenceGates = [wokeInTime(clock, this.#pressure), skew, claimOccurrence(store, clock, this.#pressure, instance), startOnTime(store, clock, this.#pressure, waitUntil)];
-    this.#intervalGates = [skew, claimIntervalGeneration(store, clock, this.#pressure, instance)];
+    this.#intervalGates = [skew, claimIntervalGeneration(store, clock, this.#pressure, instance), holdForJitter(store, clock, this.#pressure, deps.log, (at) => this.#hold(at))];
     for (const job of deps.jobs) this.#states.set(job.name, { job, next: null });
   }
 
@@ -137,12 +143,14 @@ export class Scheduler {
     this.#heartbeat();
     const now = clock.now();
     for (const job of this.#deps.jobs) {
+      if (!job.enabled) continue; // enabled=false: in the file, never scheduled
       if (job.mode === 'interval') {
         this.#planInterval(job, now, 0);
         continue;
       }
       const schedule = job.schedule.kind === 'cron' ? cronSchedule(job.schedule, job.tz) : rateSchedule(job.schedule);
-      this.#plan(job, schedule, schedule.next(now));
+      // With jitter=, the latest occurrence may not have started yet: it is the first to plan.
+      this.#plan(job, schedule, nextStart(job, schedule, now)?.occurrence ?? null);
       if (job.misfire === 'once') void this.#catchUp(job, schedule, now);
     }
   }
@@ -152,6 +160,7 @@ export class Scheduler {
     this.#stopping = true;
     this.#timeline.stop();
     this.#skew.stop();
+    for (const stop of [...this.#holds]) stop();
   }
 
   /** Waits for occurrences in flight, up to `timeoutMs`; true when all finished. */
@@ -176,15 +185,38 @@ export class Scheduler {
   }
 
   #attempt(job: JobSpec, at: number, claimAt: number | null): Attempt {
-    const startBy = claimAt !== null && job.misfire !== 'once' ? at + MAX_START_DELAY_MS : null;
-    return { job, id: at, nominal: at, manual: false, claimAt, startBy, lease: null, dryRun: false };
+    const startAt = jitteredStart(job, at);
+    const startBy = claimAt !== null && job.misfire !== 'once' ? startAt + MAX_START_DELAY_MS : null;
+    return { job, id: at, nominal: at, startAt, manual: false, claimAt, startBy, lease: null, dryRun: false };
+  }
+
+  /** Waits on the timeline until `at` (true), or until claiming stops (false). */
+  #hold(at: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.#stopping) return resolve(false);
+      const end = (ok: boolean): void => {
+        this.#holds.delete(stop);
+        resolve(ok);
+      };
+      const cancel = this.#timeline.at(at, () => end(true));
+      const stop = (): void => {
+        cancel();
+        end(false);
+      };
+      this.#holds.add(stop);
+    });
   }
 
   #plan(job: JobSpec, schedule: Schedule, at: number | null): void {
-    this.#states.get(job.name)!.next = at;
-    if (at === null) return;
+    const state = this.#states.get(job.name)!;
+    if (at === null) {
+      state.next = null;
+      return;
+    }
+    const startAt = jitteredStart(job, at);
+    state.next = startAt;
     // At most a quarter of the lock's lifetime ahead, so the lock is renewed well before it lapses.
-    const claimAt = job.overlap === 'skip' ? at : at - Math.min(CLAIM_AHEAD_MS, job.lockTtlMs / 4);
+    const claimAt = job.overlap === 'skip' ? startAt : startAt - Math.min(CLAIM_AHEAD_MS, job.lockTtlMs / 4);
     this.#timeline.at(claimAt, () => {
       this.lastTick = this.#deps.clock.now();
       if (!this.#stopping) void this.#pipeline.run(this.#attempt(job, at, claimAt), this.#occurrenceGates);
@@ -200,7 +232,8 @@ export class Scheduler {
   /** misfire=once: run the latest occurrence missed while no instance was up, if the fleet never claimed it. */
   async #catchUp(job: JobSpec, schedule: Schedule, now: number): Promise<void> {
     const latest = previousOccurrence(schedule, now);
-    if (latest === null) return;
+    // Its jittered start still to come: it is planned (start()), so nothing was missed.
+    if (latest === null || jitteredStart(job, latest) > now) return;
     try {
       const newest = await this.#deps.store.newestClaim(job.name);
       // No claim ever: nothing was missed, the job is new. A claim at or after `latest`: nothing was missed.
@@ -231,6 +264,8 @@ export class Scheduler {
       case 'defer':
         return this.#planInterval(job, clock.now() + outcome.ms, 0);
       default:
+        // Paused: one skip recorded per attempt; the next attempt an interval later.
+        if (outcome.kind === 'skip' && outcome.reason === 'paused') return this.#planInterval(job, clock.now() + everyMs, 0);
         // Skipped (the store unreachable or slow, or the clock skewed): try again with backoff.
         return this.#planInterval(job, clock.now() + RETRY_MS[Math.min(failures, RETRY_MS.length - 1)]!, failures + 1);
     }

@@ -1,7 +1,7 @@
 /**
  * The live dashboard of `iamwatch run`: a header (instance, Redis and database state, clock skew,
- * live instances), one row per job (mode, schedule, zone, next occurrence with a countdown, state,
- * last outcome, ok/failed counts), the tail of the log, and a footer with the keys or the drain.
+ * live instances), one row per job (mode, schedule, zone, next occurrence with a countdown, state
+ * (running, paused, skipped, idle), last outcome, ok/failed counts), the tail of the log, and a footer with the keys or the drain.
  * A pure view of a DashboardModel. Every free text it shows (connection labels, run summaries and
  * errors, log lines) is redacted here, whatever its source already did.
  */
@@ -9,11 +9,11 @@ import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import { redactText } from '../base/redact.js';
 import type { Connection, DashboardModel, JobRow } from './model.js';
-import { nextText, runDuration, shortDuration } from './format.js';
+import { nextText, pausedText, runDuration, shortDuration } from './format.js';
 
 /** Column widths (margin included). Below WIDE columns, OK/FAIL and LAST go on a second line. */
 const WIDE = 150;
-const COLUMNS_WIDE = { job: 22, mode: 9, schedule: 16, zone: 18, next: 26, state: 26, counts: 9 };
+const COLUMNS_WIDE = { job: 22, mode: 9, schedule: 16, zone: 18, next: 26, state: 32, counts: 9 };
 const COLUMNS_NARROW = { job: 14, mode: 9, schedule: 12, zone: 17, next: 26, state: 21, counts: 0 };
 
 function Cell({ width, children, color, dim }: { width: number; children: ReactNode; color?: string; dim?: boolean }): ReactNode {
@@ -46,6 +46,8 @@ function stateText(row: JobRow, now: number): { text: string; color?: string } {
       return { text: `running on ${row.state.instance}`, color: 'blue' };
     case 'skipped':
       return { text: `skipped (${row.state.reason})`, color: 'yellow' };
+    case 'paused':
+      return { text: pausedText(row.state, now, row.tz), color: 'yellow' };
   }
 }
 

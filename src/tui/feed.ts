@@ -1,10 +1,11 @@
 /**
  * Feeds the dashboard: builds a DashboardModel synchronously from the scheduler's public state,
  * the run tracker and the log tail, plus values refreshed in the background every two seconds
- * (Redis and database probes, the fleet's heartbeats) so rendering never waits on I/O.
+ * (Redis and database probes, the fleet's heartbeats, the jobs' pauses in one batched read) so
+ * rendering never waits on I/O.
  */
 import type { Knex } from 'knex';
-import type { CoordinationStore } from '../coordination/store.js';
+import type { CoordinationStore, Pause } from '../coordination/store.js';
 import type { JobSpec } from '../jobsfile/job.js';
 import type { FleetStore } from '../coordination/fleet-store.js';
 import type { SchedulerView } from '../observe/heartbeat.js';
@@ -34,6 +35,7 @@ export class DashboardFeed {
   #redisUp: boolean | null = null;
   #dbUp: boolean | null = null;
   #instances: Heartbeat[] = [];
+  #pauses = new Map<string, Pause>();
   #timer: NodeJS.Timeout | undefined;
   #refreshing = false;
 
@@ -43,14 +45,16 @@ export class DashboardFeed {
     if (this.#refreshing) return;
     this.#refreshing = true;
     try {
-      const [redis, db, instances] = await Promise.all([
+      const [redis, db, instances, pauses] = await Promise.all([
         probeStore(this.d.store),
         this.d.db ? probeDatabase(this.d.db) : Promise.resolve(null),
         this.d.fleet.instances().catch(() => null),
+        this.d.store.pauses(this.d.jobs.map((j) => j.name)).catch(() => null),
       ]);
       this.#redisUp = redis ? redis.ok : null;
       this.#dbUp = db ? db.ok : null;
       if (instances) this.#instances = instances;
+      if (pauses) this.#pauses = pauses;
     } finally {
       this.#refreshing = false;
     }
@@ -73,10 +77,12 @@ export class DashboardFeed {
     const jobs = scheduler.states().map((s) => {
       const tally = tracker.tally(s.job.name);
       const here = tracker.running().filter((r) => r.job === s.job.name);
+      const paused = this.#pauses.get(s.job.name);
       let state: JobRowState = { kind: 'idle' };
       const elsewhere = others.flatMap((i) => i.running.filter((r) => r.job === s.job.name).map((r) => ({ instance: i.instance, since: r.startedAt })));
       if (s.runningHere > 0 || here.length > 0) state = { kind: 'running-here', since: Math.min(...here.map((r) => r.startedAt), now) };
       else if (elsewhere[0]) state = { kind: 'running-elsewhere', ...elsewhere[0] };
+      else if (paused) state = { kind: 'paused', by: paused.by, until: paused.until, reason: paused.reason };
       else if (tally.skip) state = { kind: 'skipped', reason: tally.skip.reason, holder: tally.skip.holder };
       return {
         name: s.job.name,

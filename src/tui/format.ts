@@ -24,3 +24,16 @@ export function nextText(next: number | null, now: number, tz: string): string {
   const when = next - now > 86_400_000 ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 19);
   return `${when} in ${shortDuration(next - now)}`;
 }
+
+/**
+ * A paused job's state: "paused by alice until 14:00" (the user part of user@host; the time in the
+ * job's zone, with seconds when they are not zero, and the date when more than a day away).
+ */
+export function pausedText(p: { by: string; until: number | null }, now: number, tz: string): string {
+  const at = p.by.lastIndexOf('@');
+  const who = at > 0 ? p.by.slice(0, at) : p.by;
+  if (p.until === null) return `paused by ${who}`;
+  const iso = formatInstant(p.until, tz);
+  const time = iso.slice(17, 19) === '00' ? iso.slice(11, 16) : iso.slice(11, 19);
+  return `paused by ${who} until ${p.until - now > 86_400_000 ? `${iso.slice(0, 10)} ${time}` : time}`;
+}

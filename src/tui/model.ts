@@ -11,7 +11,9 @@ export type JobRowState =
   | { kind: 'idle' }
   | { kind: 'running-here'; since: number }
   | { kind: 'running-elsewhere'; instance: string; since: number }
-  | { kind: 'skipped'; reason: string; holder?: string };
+  | { kind: 'skipped'; reason: string; holder?: string }
+  /** Paused fleet-wide (`iamwatch pause`): by user@host, until (ms) or null, why. */
+  | { kind: 'paused'; by: string; until: number | null; reason: string | null };
 
 export interface JobRow {
   name: string;

@@ -6,7 +6,7 @@ import { Box, render, Text, useInput, useStdin } from 'ink';
 import { useEffect, useState, type ReactNode } from 'react';
 import type { StatusReport } from '../observe/fleet-report.js';
 import { errorMessage } from '../base/errors.js';
-import { nextText, runDuration, shortDuration } from './format.js';
+import { nextText, pausedText, runDuration, shortDuration } from './format.js';
 
 function Cell({ width, children, color }: { width: number; children: ReactNode; color?: string }): ReactNode {
   return (
@@ -34,7 +34,7 @@ export function StatusView({ report, error, width }: { report: StatusReport | nu
         <Cell width={9}><Text bold>MODE</Text></Cell>
         <Cell width={16}><Text bold>SCHEDULE</Text></Cell>
         <Cell width={20}><Text bold>NEXT</Text></Cell>
-        <Cell width={26}><Text bold>NOW</Text></Cell>
+        <Cell width={30}><Text bold>NOW</Text></Cell>
         <Text bold>LAST RUN</Text>
       </Box>
       {report.jobs.map((j) => {
@@ -47,8 +47,12 @@ export function StatusView({ report, error, width }: { report: StatusReport | nu
             <Cell width={9}>{j.mode}</Cell>
             <Cell width={16}>{j.schedule}</Cell>
             <Cell width={20}>{j.next ? nextText(Date.parse(j.next), now, j.tz) : (j.nextNote ?? '-')}</Cell>
-            <Cell width={26} color={running ? 'cyan' : undefined}>
-              {running ? `running on ${running.instance}${j.running.length > 1 ? ` +${j.running.length - 1}` : ''}` : 'idle'}
+            <Cell width={30} color={running ? 'cyan' : j.paused ? 'yellow' : undefined}>
+              {running
+                ? `running on ${running.instance}${j.running.length > 1 ? ` +${j.running.length - 1}` : ''}`
+                : j.paused
+                  ? pausedText({ by: j.paused.by, until: j.paused.until === null ? null : Date.parse(j.paused.until) }, now, j.tz)
+                  : 'idle'}
             </Cell>
             <Box flexGrow={1}>
               <Text wrap="truncate" color={last ? (last.outcome === 'ok' ? 'green' : 'red') : 'gray'}>

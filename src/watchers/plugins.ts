@@ -45,7 +45,21 @@ export async function loadPlugins(registry: WatcherRegistry, paths: readonly str
         const which = Array.isArray(mod.default) ? `export default[${i}]` : 'the default export';
         throw new IamwatchError('INVALID_INPUT', `plugin ${file}: ${which} ${problems.join('; ')}`);
       }
-      registry.add(w as Watcher, `plugin ${file}`);
+      // A plain object (or a class instance) is fine: fill in what defineWatcher would have,
+      // calling its methods on the object itself.
+      const watcher = w as Partial<Watcher> & Pick<Watcher, 'name' | 'run'>;
+      const grace = watcher.abortGraceMs;
+      registry.add(
+        {
+          name: watcher.name,
+          description: watcher.description ?? '',
+          options: watcher.options ?? {},
+          database: watcher.database ?? false,
+          ...(typeof grace === 'function' ? { abortGraceMs: (options: Record<string, unknown>) => grace.call(watcher, options) } : {}),
+          run: (ctx) => watcher.run(ctx),
+        },
+        `plugin ${file}`,
+      );
     }
   }
 }

@@ -125,7 +125,7 @@ describe('Redis URLs', { timeout: 60_000 }, () => {
         assert.ok(first.every((r) => r.kind === 'won'), JSON.stringify(first));
         const evalsha = calls.filter((c) => c[0] === 'EVALSHA');
         assert.equal(evalsha.length, slots.size, 'one call per slot');
-        assert.ok(evalsha.some((c) => Number(c[2]) === 8), 'the pair went in one call (2 x 4 keys)');
+        assert.ok(evalsha.some((c) => Number(c[2]) === 10), 'the pair went in one call (2 x 5 keys)');
         assert.ok(calls.filter((c) => c[0] === 'EVAL').length <= slots.size);
         calls.length = 0;
         assert.ok((await claimAll()).every((r) => r.kind === 'taken'));

@@ -243,7 +243,7 @@ describe('batched Redis calls (private server)', () => {
       const err = (answers[1] as PromiseRejectedResult).reason as Error;
       const details = internalErrorOf(err);
       assert.ok(details, String(err));
-      assert.equal(details.source, 'the claim-occurrences-4n script');
+      assert.equal(details.source, 'the claim-occurrences-5n script');
       assert.deepEqual(details.reply, ['maybe', 'x']);
       assert.match(err.message, /unknown tag 'maybe'/);
       // The script did take b's lock; since its answer was not understood, it is released.

@@ -58,6 +58,9 @@ function alternating(a: CoordinationStore, b: CoordinationStore): CoordinationSt
     release: (job, token, ended) => next().release(job, token, ended),
     newestClaim: (job) => next().newestClaim(job),
     running: (job) => next().running(job),
+    pause: (jobs, req) => next().pause(jobs, req),
+    resume: (jobs) => next().resume(jobs),
+    pauses: (jobs) => next().pauses(jobs),
     time: () => next().time(),
     close: async () => {
       await a.close();
@@ -392,6 +395,86 @@ for (const impl of impls) {
         await store.release(job, r.token, false);
       }
       assert.ok(strictlyIncreasing(burst), `fences ${burst.join(',')}`);
+    });
+
+    test('pause: a paused occurrence is consumed (claimed, never run, no lock), other jobs unaffected; resume lets the next one run', async () => {
+      const job = jobName();
+      const other = jobName();
+      const before = await store.time();
+      const set = await store.pause([job], { by: 'alice@host1', until: null, reason: 'db migration' });
+      const pause = set.get(job);
+      assert.ok(pause, 'pause() answers the pause it stored');
+      assert.equal(pause.by, 'alice@host1');
+      assert.equal(pause.reason, 'db migration');
+      assert.equal(pause.until, null);
+      assert.ok(pause.at >= before && pause.at <= (await store.time()), `at ${pause.at} is the store's clock`);
+      assert.deepEqual(await store.pauses([job, other]), new Map([[job, pause]]));
+      // overlap=skip or not, a paused occurrence is answered paused, with the pause.
+      assert.deepEqual(await store.claim({ job, occurrence: BASE, holder: holder('a', BASE), ttlMs: TTL, skipIfRunning: false }), { kind: 'paused', pause });
+      assert.deepEqual(await store.claim({ job, occurrence: BASE + 1_000, holder: holder('b', BASE + 1_000), ttlMs: TTL, skipIfRunning: true }), { kind: 'paused', pause });
+      assert.deepEqual(await store.running(job), [], 'no running lock taken');
+      assert.equal((await store.claim({ job: other, occurrence: BASE, holder: holder('a', BASE), ttlMs: TTL, skipIfRunning: false })).kind, 'won', 'another job still runs');
+      const lifted = await store.resume([job, other]);
+      assert.deepEqual(lifted, new Map([[job, pause]]), 'resume says which were paused, with the pause lifted');
+      assert.deepEqual(await store.pauses([job]), new Map());
+      // Consumed: the paused occurrences never run later, even once resumed.
+      assert.deepEqual(await store.claim({ job, occurrence: BASE, holder: holder('c', BASE), ttlMs: TTL, skipIfRunning: false }), { kind: 'taken' });
+      assert.deepEqual(await store.claim({ job, occurrence: BASE + 1_000, holder: holder('c', BASE + 1_000), ttlMs: TTL, skipIfRunning: false }), { kind: 'taken' });
+      assert.equal((await store.claim({ job, occurrence: BASE + 2_000, holder: holder('c', BASE + 2_000), ttlMs: TTL, skipIfRunning: false })).kind, 'won');
+      assert.deepEqual(await store.resume([job]), new Map(), 'resuming again: nothing was paused');
+    });
+
+    test('pause: a late or taken occurrence keeps its answer; pausing again replaces the pause', async () => {
+      const job = jobName();
+      assert.equal((await store.claim({ job, occurrence: BASE + CLAIM_WINDOW_MS, holder: holder('a'), ttlMs: TTL, skipIfRunning: false })).kind, 'won');
+      await store.pause([job], { by: 'alice@host1', until: null, reason: null });
+      const second = (await store.pause([job], { by: 'bob@host2', until: null, reason: 'again' })).get(job);
+      assert.equal(second?.by, 'bob@host2');
+      assert.deepEqual((await store.pauses([job])).get(job), second);
+      assert.deepEqual(await store.claim({ job, occurrence: BASE + CLAIM_WINDOW_MS, holder: holder('b'), ttlMs: TTL, skipIfRunning: false }), { kind: 'taken' });
+      assert.deepEqual(await store.claim({ job, occurrence: BASE, holder: holder('b'), ttlMs: TTL, skipIfRunning: false }), { kind: 'late' });
+      await store.resume([job]);
+    });
+
+    test('pause: interval claims and once are refused paused and take nothing; an interval not yet due still waits', async () => {
+      const job = jobName();
+      const first = await store.claimInterval({ job, holder: holder('a'), ttlMs: TTL, intervalMs: 300 });
+      assert.ok(first.kind === 'won');
+      await store.release(job, first.token, true);
+      const pause = (await store.pause([job], { by: 'alice@host1', until: null, reason: 'migration' })).get(job)!;
+      assert.equal((await store.claimInterval({ job, holder: holder('a'), ttlMs: TTL, intervalMs: 300 })).kind, 'wait', 'not due yet: wait, as without a pause');
+      await sleep(350);
+      assert.deepEqual(await store.claimInterval({ job, holder: holder('a'), ttlMs: TTL, intervalMs: 300 }), { kind: 'paused', pause });
+      assert.deepEqual(await store.acquire({ job, holder: holder('cli'), ttlMs: TTL }), { kind: 'paused', pause });
+      assert.deepEqual(await store.running(job), [], 'nothing taken');
+      await store.resume([job]);
+      const next = await store.claimInterval({ job, holder: holder('a'), ttlMs: TTL, intervalMs: 300 });
+      assert.ok(next.kind === 'won', 'resumed: the next generation starts');
+      assert.ok(next.generation > first.generation);
+      await store.release(job, next.token, true);
+      assert.equal((await store.acquire({ job, holder: holder('cli'), ttlMs: TTL })).kind, 'won');
+    });
+
+    test('pause --until: the pause lifts itself at `until` on the store clock', async () => {
+      const job = jobName();
+      const until = (await store.time()) + 400;
+      const pause = (await store.pause([job], { by: 'alice@host1', until, reason: null })).get(job)!;
+      assert.equal(pause.until, until);
+      assert.deepEqual(await store.claim({ job, occurrence: BASE, holder: holder('a'), ttlMs: TTL, skipIfRunning: false }), { kind: 'paused', pause });
+      await sleep(500);
+      assert.deepEqual(await store.pauses([job]), new Map(), 'expired: not listed');
+      assert.equal((await store.claim({ job, occurrence: BASE + 1_000, holder: holder('a'), ttlMs: TTL, skipIfRunning: false })).kind, 'won');
+      assert.deepEqual(await store.resume([job]), new Map(), 'an expired pause is not lifted by resume: it was gone');
+    });
+
+    test('pauses() of many jobs (more than one batch): exactly the paused ones', async () => {
+      const base = jobName();
+      const jobs = Array.from({ length: 2_050 }, (_, i) => `${base}-${i}`);
+      const paused = [jobs[3]!, jobs[1_999]!, jobs[2_000]!, jobs[2_049]!];
+      await store.pause(paused, { by: 'ops@host', until: null, reason: 'batch' });
+      assert.deepEqual([...(await store.pauses(jobs)).keys()].sort(), [...paused].sort());
+      assert.deepEqual([...(await store.resume(jobs)).keys()].sort(), [...paused].sort());
+      assert.equal((await store.pauses(jobs)).size, 0);
     });
 
     test('time() is the store clock, close to this one (same host)', async () => {

@@ -82,7 +82,7 @@ test('status view: jobs, holders and instances', () => {
     now: new Date(NOW).toISOString(),
     coordination: { kind: 'redis', location: 'redis://:***@r:6379', label: 'Redis redis://:***@r:6379 (prefix iamwatch)', prefix: 'iamwatch' },
     jobs: [
-      { name: 'tick', watcher: 'exec', mode: 'cron', schedule: '* * * * * *', tz: 'UTC', next: '2026-03-01T12:00:01+00:00', lastRun: null, running: [{ instance: 'b:2', occurrence: '2026-03-01T12:00:00.000Z', startedAt: new Date(NOW).toISOString(), expiresAt: null, manual: false }] },
+      { name: 'tick', watcher: 'exec', mode: 'cron', schedule: '* * * * * *', tz: 'UTC', enabled: true, next: '2026-03-01T12:00:01+00:00', lastRun: null, paused: null, running: [{ instance: 'b:2', occurrence: '2026-03-01T12:00:00.000Z', startedAt: new Date(NOW).toISOString(), expiresAt: null, manual: false }] },
     ],
     instances: [{ instance: 'b:2', host: 'b', pid: 2, version: '0.1.0', state: 'draining', startedAt: new Date(NOW).toISOString(), lastBeat: new Date(NOW).toISOString(), ageMs: 2000, skewMs: 3, jobs: 1, running: [] }],
   };

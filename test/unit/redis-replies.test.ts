@@ -49,12 +49,12 @@ describe('script replies', () => {
   });
 
   test('an unknown tag is an error naming the script and quoting the reply, never a default', () => {
-    const message = rejects(() => parseClaimReply(claim, ['maybe', 1]), 'claim-occurrences-4n');
+    const message = rejects(() => parseClaimReply(claim, ['maybe', 1]), 'claim-occurrences-5n');
     assert.match(message, /unknown tag 'maybe'.*\["maybe",1\]/);
     assert.match(message, /please report it/);
-    rejects(() => parseClaimReply(claim, ['wait', 10]), 'claim-occurrences-4n');
-    rejects(() => parseAcquireReply(SCRIPTS.acquire, ['taken']), 'acquire-3');
-    rejects(() => parseIntervalReply(SCRIPTS.claimIntervals, ['late']), 'claim-intervals-3n');
+    rejects(() => parseClaimReply(claim, ['wait', 10]), 'claim-occurrences-5n');
+    rejects(() => parseAcquireReply(SCRIPTS.acquire, ['taken']), 'acquire-4');
+    rejects(() => parseIntervalReply(SCRIPTS.claimIntervals, ['late']), 'claim-intervals-4n');
   });
 
   const malformed: Array<[string, unknown]> = [
@@ -71,13 +71,13 @@ describe('script replies', () => {
   ];
   for (const [what, reply] of malformed) {
     test(`claim: ${what} is an error`, () => {
-      rejects(() => parseClaimReply(claim, reply), 'claim-occurrences-4n');
+      rejects(() => parseClaimReply(claim, reply), 'claim-occurrences-5n');
     });
   }
 
   test('interval, renew, release and history replies are checked as strictly', () => {
-    rejects(() => parseIntervalReply(SCRIPTS.claimIntervals, ['won', 5, 6]), 'claim-intervals-3n');
-    rejects(() => parseIntervalReply(SCRIPTS.claimIntervals, ['wait']), 'claim-intervals-3n');
+    rejects(() => parseIntervalReply(SCRIPTS.claimIntervals, ['won', 5, 6]), 'claim-intervals-4n');
+    rejects(() => parseIntervalReply(SCRIPTS.claimIntervals, ['wait']), 'claim-intervals-4n');
     rejects(() => parseFlag(SCRIPTS.renew, 2), 'renew-1n');
     rejects(() => parseFlag(SCRIPTS.renew, '1'), 'renew-1n');
     rejects(() => parseFlag(SCRIPTS.release, null), 'release-3n');
@@ -87,8 +87,8 @@ describe('script replies', () => {
 
   test('a batch reply must hold one reply per request', () => {
     assert.deepEqual(batchReplies(claim, [['taken'], ['late']], 2), [['taken'], ['late']]);
-    assert.match(rejects(() => batchReplies(claim, [['taken']], 2), 'claim-occurrences-4n'), /1 replies for 2 requests/);
-    rejects(() => batchReplies(claim, 'OK', 1), 'claim-occurrences-4n');
+    assert.match(rejects(() => batchReplies(claim, [['taken']], 2), 'claim-occurrences-5n'), /1 replies for 2 requests/);
+    rejects(() => batchReplies(claim, 'OK', 1), 'claim-occurrences-5n');
   });
 });
 
@@ -113,8 +113,8 @@ describe('scripts', () => {
     const loaded = Object.values(SCRIPTS).map((s) => `${s.name}.lua`).sort();
     assert.deepEqual(loaded, [...files].sort());
     for (const s of Object.values(SCRIPTS)) assert.equal(s.batch, s.name.endsWith('n'), s.name);
-    assert.deepEqual({ k: SCRIPTS.claimOccurrences.keysPerRequest, batch: SCRIPTS.claimOccurrences.batch }, { k: 4, batch: true });
-    assert.deepEqual({ k: SCRIPTS.acquire.keysPerRequest, batch: SCRIPTS.acquire.batch }, { k: 3, batch: false });
+    assert.deepEqual({ k: SCRIPTS.claimOccurrences.keysPerRequest, batch: SCRIPTS.claimOccurrences.batch }, { k: 5, batch: true });
+    assert.deepEqual({ k: SCRIPTS.acquire.keysPerRequest, batch: SCRIPTS.acquire.batch }, { k: 4, batch: false });
   });
 
   test('snippets are composed in once each; the shared rules are written once, in lib/', () => {

@@ -213,4 +213,22 @@ describe('scheduler core on a fake clock', () => {
     assert.equal(w.of('quick', 'run-finished').length, quickRuns, 'no new occurrence after stopClaiming');
     await w.store.close();
   });
+
+  test('pause: a paused cron job\'s occurrences are skipped as paused, an interval job skips once per interval; resume runs again', async () => {
+    const w = await world(['* * * * * * cron work name=p', '@every 1s interval work name=iv']);
+    await w.clock.advance(1_100); // p ran at 0.5 s; iv at 0 s and 1 s
+    await w.store.pause(['p', 'iv'], { by: 'alice@host1', until: null, reason: 'migration' });
+    await w.clock.advance(2_000); // to 3.1 s
+    assert.deepEqual(w.of('p', 'occurrence-skipped'), [[1_500, 'paused'], [2_500, 'paused']]);
+    assert.deepEqual(w.of('iv', 'occurrence-skipped'), [[2_000, 'paused'], [3_000, 'paused']], 'one paused skip per attempt, an interval apart');
+    const skip = w.events.find((e) => e.event === 'occurrence-skipped' && e.job === 'p');
+    assert.ok(skip && skip.event === 'occurrence-skipped' && /by alice@host1 since .* migration/.test(skip.detail ?? ''), `the skip says who paused and why: ${JSON.stringify(skip)}`);
+    await w.store.resume(['p', 'iv']);
+    await w.clock.advance(1_500); // to 4.6 s
+    assert.deepEqual(w.of('p', 'run-finished'), [[500, 'ok'], [3_500, 'ok'], [4_500, 'ok']], 'the paused occurrences never ran, later ones do');
+    const ivStarts = w.events.flatMap((e) => (e.event === 'run-finished' && e.job === 'iv' ? [e.startedAt - T0] : []));
+    assert.deepEqual(ivStarts, [0, 1_000, 4_000]);
+    w.scheduler.stopClaiming();
+    await w.store.close();
+  });
 });

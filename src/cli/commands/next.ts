@@ -1,10 +1,16 @@
-/** `iamwatch next`: the coming occurrences of each job, or of an ad-hoc --spec. */
+/**
+ * `iamwatch next`: the coming starts of each job, or of an ad-hoc --spec. Starts are the real ones:
+ * a job's `jitter=` offset included, `H` hashed from its name (for --spec: from `name`, default
+ * "spec", as for a job of that name).
+ */
 import { IamwatchError } from '../../base/errors.js';
-import type { JobSpec, Mode } from '../../jobsfile/job.js';
+import { didYouMean } from '../../base/suggest.js';
+import { formatDuration } from '../../schedule/duration.js';
+import { nextStart, type JobSpec, type Mode } from '../../jobsfile/job.js';
 import { SpecSyntaxError } from '../../schedule/cron-spec.js';
 import { formatInstant, parseTimeInput, resolveTimeInput, type TimeInput } from '../../schedule/iso.js';
 import { cronSchedule, parseScheduleExpr, rateSchedule, type ScheduleExpr } from '../../schedule/schedule.js';
-import { canonicalZone, isValidZone } from '../../schedule/zone.js';
+import { canonicalZone, isValidZone, zoneNames } from '../../schedule/zone.js';
 import { configFrom, loadValidJobsFile } from '../load.js';
 import { printDiagnostics } from '../output.js';
 
@@ -15,7 +21,7 @@ export interface NextEntry {
   schedule: string;
   tz: string;
   next: string[];
-  /** Set for interval jobs, whose next start depends on when the previous run ends. */
+  /** Set for interval jobs, whose next start depends on when the previous run ends, and for jittered jobs. */
   note?: string;
 }
 
@@ -26,6 +32,8 @@ export interface NextOptions {
   from?: string;
   spec?: string;
   tz?: string;
+  /** The job name `H` in --spec hashes (default "spec"). */
+  name?: string;
   jobs: string[];
   now: number;
 }
@@ -37,16 +45,34 @@ function fromInput(text: string | undefined): TimeInput | null {
   return input;
 }
 
-/** Occurrences strictly after `from`. Interval schedules assume the previous run ends at `from`. */
-function upcoming(expr: ScheduleExpr, mode: Mode, tz: string, from: number, count: number): string[] {
+/** The seed and jitter of a job (a --spec has no jitter). */
+type Jitter = Pick<JobSpec, 'name' | 'jitterMs'>;
+
+/**
+ * Starts strictly after `from`: each occurrence's time plus its jitter offset. Interval schedules
+ * assume the previous run ends at `from`, and show the earliest starts (their offset depends on
+ * the generation, which the claim assigns).
+ */
+function upcoming(expr: ScheduleExpr, mode: Mode, tz: string, from: number, count: number, jitter: Jitter): string[] {
   const out: string[] = [];
   if (expr.kind === 'every' && mode === 'interval') {
     for (let i = 1; i <= count; i++) out.push(formatInstant(from + i * expr.everyMs, tz));
     return out;
   }
   const schedule = expr.kind === 'cron' ? cronSchedule(expr, tz) : rateSchedule(expr);
-  for (let t: number | null = schedule.next(from); t !== null && out.length < count; t = schedule.next(t)) out.push(formatInstant(t, tz));
+  for (let s = nextStart(jitter, schedule, from); s !== null && out.length < count; s = nextStart(jitter, schedule, s.startAt)) out.push(formatInstant(s.startAt, tz));
   return out;
+}
+
+function noteOf(j: JobSpec): string | undefined {
+  const notes: string[] = [];
+  if (j.mode === 'interval') notes.push('assuming the previous run ends at the start time; each later start assumes an instant run');
+  if (j.jitterMs > 0) {
+    notes.push(j.mode === 'interval'
+      ? `jitter=${formatDuration(j.jitterMs)} delays each start by up to that much more, by an offset from the generation the claim assigns`
+      : `jitter=${formatDuration(j.jitterMs)}: each time is its occurrence plus an offset from the job name and the occurrence, the same on every instance`);
+  }
+  return notes.length > 0 ? notes.join('; ') : undefined;
 }
 
 export async function next(opts: NextOptions): Promise<NextEntry[]> {
@@ -54,16 +80,21 @@ export async function next(opts: NextOptions): Promise<NextEntry[]> {
   const fromIn = (tz: string): number => (from ? resolveTimeInput(from, tz) : opts.now);
   if (opts.spec !== undefined) {
     const tz = opts.tz ?? 'UTC';
-    if (!isValidZone(tz)) throw new IamwatchError('USAGE', `--tz: unknown time zone "${tz}" (expected an IANA name such as Europe/London or UTC)`);
+    if (!isValidZone(tz)) {
+      const hint = didYouMean(tz, zoneNames());
+      throw new IamwatchError('USAGE', `--tz: unknown time zone "${tz}" (expected an IANA name such as Europe/London or UTC)${hint ? `; ${hint}` : ''}`);
+    }
+    const seed = opts.name ?? 'spec';
     let expr: ScheduleExpr;
     try {
-      expr = parseScheduleExpr(opts.spec);
+      expr = parseScheduleExpr(opts.spec, seed);
     } catch (e) {
       if (!(e instanceof SpecSyntaxError)) throw e;
       throw new IamwatchError('USAGE', `--spec "${opts.spec}": ${e.message}`);
     }
     const zone = canonicalZone(tz);
-    return [{ job: null, watcher: null, mode: null, schedule: expr.source, tz: zone, next: upcoming(expr, expr.kind === 'every' ? 'rate' : 'cron', zone, fromIn(zone), opts.count) }];
+    const next = upcoming(expr, expr.kind === 'every' ? 'rate' : 'cron', zone, fromIn(zone), opts.count, { name: seed, jitterMs: 0 });
+    return [{ job: null, watcher: null, mode: null, schedule: expr.source, tz: zone, next }];
   }
   const { jobsFile } = await loadValidJobsFile({ ...configFrom(opts), now: opts.now }, (jf) => printDiagnostics(jf.diagnostics));
   let jobs: JobSpec[] = jobsFile.jobs;
@@ -72,15 +103,18 @@ export async function next(opts: NextOptions): Promise<NextEntry[]> {
     if (unknown.length > 0) throw new IamwatchError('USAGE', `unknown job${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (jobs in ${jobsFile.file}: ${jobs.map((j) => j.name).join(', ') || 'none'})`);
     jobs = opts.jobs.map((name) => jobs.find((j) => j.name === name)!);
   }
-  return jobs.map((j) => ({
-    job: j.name,
-    watcher: j.watcher,
-    mode: j.mode,
-    schedule: j.schedule.source,
-    tz: j.tz,
-    next: upcoming(j.schedule, j.mode, j.tz, fromIn(j.tz), opts.count),
-    ...(j.mode === 'interval' ? { note: 'assuming the previous run ends at the start time; each later start assumes an instant run' } : {}),
-  }));
+  return jobs.map((j) => {
+    const note = noteOf(j);
+    return {
+      job: j.name,
+      watcher: j.watcher,
+      mode: j.mode,
+      schedule: j.schedule.source,
+      tz: j.tz,
+      next: upcoming(j.schedule, j.mode, j.tz, fromIn(j.tz), opts.count, j),
+      ...(note ? { note } : {}),
+    };
+  });
 }
 
 /** Human rendering: one row per occurrence, the job's columns on its first row only. */

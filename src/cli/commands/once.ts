@@ -9,12 +9,12 @@ import type { JobSpec } from '../../jobsfile/job.js';
 import type { Observers } from '../../observe/observers.js';
 import { systemClock } from '../../scheduler/clock.js';
 import { EventBus } from '../../scheduler/events.js';
-import { manualLock } from '../../scheduler/gates.js';
+import { manualLock, manualNotPaused } from '../../scheduler/gates.js';
 import { RunPipeline, type RunReport } from '../../scheduler/pipeline.js';
 import { RunAborted } from '../../scheduler/run-wrappers.js';
 import type { Watcher } from '../../watchers/define-watcher.js';
 import { configFrom, loadValidJobsFile } from '../load.js';
-import { printDiagnostics } from '../output.js';
+import { printDiagnostics, useColor } from '../output.js';
 import { guardProcess } from '../process-guard.js';
 import { stopSignals } from '../signals.js';
 import { defaultInstanceId, openRuntime } from './runtime.js';
@@ -61,7 +61,7 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
     instance,
     format: opts.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'),
     destination: process.stderr,
-    color: process.stderr.isTTY && !process.env.NO_COLOR,
+    color: useColor(process.stderr),
   });
   const { log, store, db } = runtime;
   const events = new EventBus((e) => log.error({ event: 'sink-failed', err: errorMessage(e) }, 'an event listener failed'));
@@ -86,7 +86,7 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
     if (!opts.lock) log.warn({ event: 'no-lock', job: job.name }, '--no-lock: running without the running lock; a fleet run of this job may overlap this one');
     const now = systemClock.now();
     const attempt = { job, id: now, nominal: now, manual: true, claimAt: null, startBy: null, lease: null, dryRun: opts.dryRun };
-    const outcome = await pipeline.run(attempt, opts.lock ? [manualLock(store, systemClock, instance)] : []);
+    const outcome = await pipeline.run(attempt, [opts.lock ? manualLock(store, systemClock, instance) : manualNotPaused(store)]);
     if (outcome.kind === 'held') {
       const h = outcome.holder;
       throw new IamwatchError('LOCK_HELD', `job ${job.name} is running${h ? ` on ${h.instance} since ${new Date(h.startedAt).toISOString()}` : ''}; not starting another run`, { holder: h });

@@ -26,7 +26,7 @@ import { configFrom, loadValidJobsFile } from '../load.js';
 import { guardProcess, type ProcessGuard } from '../process-guard.js';
 import { stopSignals } from '../signals.js';
 import { interactiveTerminal } from '../terminal.js';
-import { err, printDiagnostics } from '../output.js';
+import { err, printDiagnostics, useColor } from '../output.js';
 import type { LogFormat } from '../../observe/logger.js';
 import { defaultInstanceId, openRuntime, type Runtime } from './runtime.js';
 
@@ -77,7 +77,7 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
       tail = new LogTail();
     }
     const format = tui ? 'json' : (opts.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'));
-    runtime = await openRuntime({ file: jobsFile.file, settings, jobs, registry, instance, format, destination: tail, color: process.stdout.isTTY && !process.env.NO_COLOR });
+    runtime = await openRuntime({ file: jobsFile.file, settings, jobs, registry, instance, format, destination: tail, color: useColor(process.stdout) });
     const { log, store, db } = runtime;
     guard = guardProcess(log);
     if (!settings.redisUrl) {

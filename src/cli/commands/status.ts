@@ -1,15 +1,17 @@
 /**
  * `iamwatch status`: the fleet as any machine sees it. Each job's next occurrence (computed from
  * its schedule; interval jobs from their last run's end), its last run (where, when, how long,
- * outcome), who holds it now (the running locks), and the live instances from their heartbeats.
+ * outcome), who holds it now (the running locks), whether it is paused (one batched read of the
+ * pauses), and the live instances from their heartbeats.
  * Without REDIS_URL the same comes from the embedded store in the local state directory.
  */
 import type { Heartbeat } from '../../coordination/records.js';
 import { formatDuration } from '../../schedule/duration.js';
 import { formatInstant } from '../../schedule/iso.js';
 import { cronSchedule, rateSchedule } from '../../schedule/schedule.js';
+import { nextStart } from '../../jobsfile/job.js';
 import type { FleetSource } from './fleet-source.js';
-import { presentRecord, type InstanceStatus, type JobStatus, type RunningStatus, type StatusReport } from '../../observe/fleet-report.js';
+import { presentPause, presentRecord, type InstanceStatus, type JobStatus, type PauseStatus, type RunningStatus, type StatusReport } from '../../observe/fleet-report.js';
 
 const iso = (t: number): string => new Date(t).toISOString();
 
@@ -32,7 +34,7 @@ function presentInstance(h: Heartbeat, now: number): InstanceStatus {
 export async function collectStatus(src: FleetSource, now: number = Date.now()): Promise<StatusReport> {
   const { jobsFile, store, fleet } = src;
   const { settings } = jobsFile;
-  const instances = await fleet.instances();
+  const [instances, pauses] = await Promise.all([fleet.instances(), store.pauses(jobsFile.jobs.map((j) => j.name))]);
   const jobs = await Promise.all(
     jobsFile.jobs.map(async (job): Promise<JobStatus> => {
       const [records, held] = await Promise.all([fleet.history(job.name, 50), store.running(job.name)]);
@@ -46,7 +48,8 @@ export async function collectStatus(src: FleetSource, now: number = Date.now()):
       }));
       let next: number | null = null;
       let nextNote: string | undefined;
-      if (job.mode === 'interval' && job.schedule.kind === 'every') {
+      if (!job.enabled) nextNote = 'never: enabled=false';
+      else if (job.mode === 'interval' && job.schedule.kind === 'every') {
         const ended = records.find((r) => r.endedAt !== null && r.outcome !== 'skipped');
         if (running.length > 0) nextNote = `${job.schedule.source} after the running one ends`;
         else if (ended?.endedAt) {
@@ -55,7 +58,7 @@ export async function collectStatus(src: FleetSource, now: number = Date.now()):
         } else nextNote = 'when an instance starts';
       } else {
         const schedule = job.schedule.kind === 'cron' ? cronSchedule(job.schedule, job.tz) : rateSchedule(job.schedule);
-        next = schedule.next(now);
+        next = nextStart(job, schedule, now)?.startAt ?? null;
       }
       return {
         name: job.name,
@@ -63,10 +66,12 @@ export async function collectStatus(src: FleetSource, now: number = Date.now()):
         mode: job.mode,
         schedule: job.schedule.source,
         tz: job.tz,
+        enabled: job.enabled,
         next: next === null ? null : formatInstant(next, job.tz),
         ...(nextNote ? { nextNote } : {}),
         lastRun: last ? presentRecord(last) : null,
         running,
+        paused: pauses.has(job.name) ? presentPause(pauses.get(job.name)!) : null,
       };
     }),
   );
@@ -106,6 +111,11 @@ export function outcomeText(r: { outcome: string; reason?: string }, c: Paint): 
   return c.red(r.outcome);
 }
 
+/** "paused by alice@host1 5m ago until 2026-03-08T08:00:00.000Z (db migration)" */
+export function pauseText(p: PauseStatus, now: number): string {
+  return `paused by ${p.by} ${ago(Math.max(0, now - Date.parse(p.at)))} ago ${p.until === null ? 'until resumed' : `until ${p.until}`}${p.reason ? ` (${p.reason})` : ''}`;
+}
+
 /** The text form: a jobs table, then an instances table. */
 export function renderStatus(report: StatusReport, c: Paint, table: (header: string[], rows: string[][]) => string): string {
   const now = Date.parse(report.now);
@@ -115,8 +125,9 @@ export function renderStatus(report: StatusReport, c: Paint, table: (header: str
       ? `${outcomeText(last, c)} ${ago(now - (last.endedAt ? Date.parse(last.endedAt) : Date.parse(last.time)))} ago on ${last.instance}${last.durationMs !== null ? ` in ${formatDuration(last.durationMs)}` : ''}${last.summary || last.error ? c.dim(`: ${last.summary ?? last.error}`) : ''}`
       : c.dim('never');
     const nextText = j.next ? `${j.next} (in ${ago(Math.max(0, Date.parse(j.next) - now))})` : c.dim(j.nextNote ?? 'none');
-    const runningText = j.running.length > 0 ? c.yellow(j.running.map((r) => `running on ${r.instance} since ${ago(now - Date.parse(r.startedAt))}`).join(', ')) : 'idle';
-    return [j.name, j.mode, j.schedule, j.tz, nextText, runningText, lastText];
+    const runningText = j.running.length > 0 ? c.yellow(j.running.map((r) => `running on ${r.instance} since ${ago(now - Date.parse(r.startedAt))}`).join(', ')) : j.paused ? '' : 'idle';
+    const pausedText = j.paused ? c.yellow(`${pauseText(j.paused, now)}${runningText ? ', ' : ''}`) : '';
+    return [j.name, j.mode, j.schedule, j.tz, nextText, pausedText + runningText, lastText];
   });
   const instRows = report.instances.map((i) => [
     i.instance,

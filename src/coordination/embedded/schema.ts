@@ -4,12 +4,31 @@
  * - job_state: per job the last fence and interval generation, and when the last interval run
  *   ended (ended_gen: the generation that end belongs to);
  * - claims: claimed occurrence ids, trimmed to the claim window behind the newest;
- * - running: running locks by token, with their deadline and holder JSON.
+ * - running: running locks by token, with their deadline and holder JSON;
+ * - pauses: paused jobs (`iamwatch pause`): by whom, since when, until when (null: until resumed), why.
  * And the fleet's record of itself (../../observe/fleet/file-fleet.ts):
  * - history: run records (JSON), bounded per job by count and age;
  * - instances: heartbeats (JSON) with their expiry.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+const PAUSES_SQL = `
+CREATE TABLE IF NOT EXISTS pauses (
+  job TEXT PRIMARY KEY,
+  paused_by TEXT NOT NULL,
+  paused_at INTEGER NOT NULL,
+  until_at INTEGER,
+  reason TEXT
+) WITHOUT ROWID;
+`;
+
+/**
+ * What brings a database of version N-1 to version N, by N. A new database gets SCHEMA_SQL (every
+ * version's tables) at once.
+ */
+export const MIGRATIONS: Readonly<Record<number, string>> = {
+  2: PAUSES_SQL,
+};
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS job_state (
@@ -45,4 +64,4 @@ CREATE TABLE IF NOT EXISTS instances (
   expires_at INTEGER NOT NULL,
   heartbeat TEXT NOT NULL
 );
-`;
+${PAUSES_SQL}`;

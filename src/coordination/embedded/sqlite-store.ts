@@ -9,12 +9,14 @@
  * store's clock is this machine's (Date.now()), the same for every process; one reading per batch.
  * Fences and interval generations never go backwards, even when the database file is deleted:
  * a new fence is max(previous + 1, now in ms x 1000), a new generation max(previous + 1, now in ms).
+ * Pauses are read inside the claim's own transaction, so a pause holds from its commit on for
+ * every process; one whose `until` has passed is deleted there and counts as gone.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Batcher, type Settled } from '../batcher.js';
 import type { FleetStore, Retention } from '../fleet-store.js';
-import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type StoreDescription } from '../store.js';
+import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type Pause, type PauseRequest, type StoreDescription } from '../store.js';
 import { EmbeddedFleet } from './embedded-fleet.js';
 import { openStateDatabase, type Database, type Statement } from './sqlite.js';
 
@@ -28,6 +30,16 @@ interface RunningRow {
   holder: string;
   deadline: number;
 }
+
+interface PauseRow {
+  job: string;
+  by: string;
+  at: number;
+  until: number | null;
+  reason: string | null;
+}
+
+const pauseOfRow = (r: PauseRow): Pause => ({ by: r.by, at: r.at, until: r.until, reason: r.reason });
 
 const SQL = {
   lastDead: 'SELECT MAX(deadline) AS last FROM running WHERE job = ? AND deadline <= ?',
@@ -45,6 +57,11 @@ const SQL = {
   unlock: 'DELETE FROM running WHERE job = ? AND token = ?',
   recordEnd: 'INSERT INTO job_state (job, ended_at) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET ended_gen = gen, ended_at = excluded.ended_at',
   running: 'SELECT holder, deadline FROM running WHERE job = ? AND deadline > ? ORDER BY deadline, token',
+  pauseOf: 'SELECT job, paused_by AS by, paused_at AS at, until_at AS until, reason FROM pauses WHERE job = ?',
+  pausesAll: 'SELECT job, paused_by AS by, paused_at AS at, until_at AS until, reason FROM pauses WHERE until_at IS NULL OR until_at > ?',
+  setPause:
+    'INSERT INTO pauses (job, paused_by, paused_at, until_at, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET paused_by = excluded.paused_by, paused_at = excluded.paused_at, until_at = excluded.until_at, reason = excluded.reason',
+  deletePause: 'DELETE FROM pauses WHERE job = ?',
 } as const;
 
 function parseHolder(json: string): Holder | null {
@@ -71,6 +88,8 @@ export class SqliteStore implements CoordinationStore {
   readonly #renewals: Batcher<RenewRequest, boolean>;
   readonly #releases: Batcher<ReleaseRequest, void>;
   readonly #acquire: (req: { job: string; holder: Holder; ttlMs: number }, now: number) => AcquireResult;
+  readonly #pause: (jobs: readonly string[], req: PauseRequest, now: number) => Map<string, Pause>;
+  readonly #resume: (jobs: readonly string[], now: number) => Map<string, Pause>;
 
   /** Opens the state database `file` (see sqlite.ts), or a private one with `:memory:`. */
   static open(file: string, now: () => number = Date.now): SqliteStore {
@@ -100,6 +119,24 @@ export class SqliteStore implements CoordinationStore {
     this.#renewals = new Batcher((reqs) => settled(renewals(reqs, this.now())), { name: 'renew' });
     this.#releases = new Batcher((reqs) => (releases(reqs, this.now()), settled(reqs.map(() => undefined))), { name: 'release' });
     this.#acquire = this.#tx((req, now) => this.#acquireTx(req, now));
+    this.#pause = this.#tx((jobs: readonly string[], req: PauseRequest, now: number) => {
+      const pause: Pause = { by: req.by, at: now, until: req.until, reason: req.reason };
+      const out = new Map<string, Pause>();
+      for (const job of jobs) {
+        this.#sql.setPause.run(job, pause.by, pause.at, pause.until, pause.reason);
+        out.set(job, pause);
+      }
+      return out;
+    });
+    this.#resume = this.#tx((jobs: readonly string[], now: number) => {
+      const out = new Map<string, Pause>();
+      for (const job of jobs) {
+        const pause = this.#pauseOf(job, now);
+        if (pause) out.set(job, pause);
+        this.#sql.deletePause.run(job);
+      }
+      return out;
+    });
   }
 
   #tx<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
@@ -113,6 +150,17 @@ export class SqliteStore implements CoordinationStore {
     if (last === null) return;
     this.#sql.deleteDead.run(job, now);
     this.#sql.markDeadEnded.run(last, job);
+  }
+
+  /** The job's pause, or null; one whose `until` has passed is deleted (inside the caller's transaction). */
+  #pauseOf(job: string, now: number): Pause | null {
+    const row = this.#sql.pauseOf.get(job) as PauseRow | undefined;
+    if (!row) return null;
+    if (row.until !== null && row.until <= now) {
+      this.#sql.deletePause.run(job);
+      return null;
+    }
+    return pauseOfRow(row);
   }
 
   #state(job: string): StateRow {
@@ -145,6 +193,8 @@ export class SqliteStore implements CoordinationStore {
     // The one-way door: recorded before anything else can fail.
     this.#sql.addClaim.run(job, id);
     this.#sql.trimClaims.run(job, newest - CLAIM_WINDOW_MS);
+    const pause = this.#pauseOf(job, now);
+    if (pause) return { kind: 'paused', pause };
     if (req.skipIfRunning) {
       const busy = this.#firstRunning(job, now);
       if (busy) return { kind: 'running', holder: busy.holder };
@@ -160,11 +210,15 @@ export class SqliteStore implements CoordinationStore {
     const { endedAt } = this.#state(req.job);
     const due = endedAt === null ? now : endedAt + req.intervalMs;
     if (due > now) return { kind: 'wait', ms: due - now };
+    const pause = this.#pauseOf(req.job, now);
+    if (pause) return { kind: 'paused', pause };
     return { kind: 'won', due, ...this.#lock(req.job, req.holder, req.ttlMs, now, true) };
   }
 
   #acquireTx(req: { job: string; holder: Holder; ttlMs: number }, now: number): AcquireResult {
     this.#sweep(req.job, now);
+    const pause = this.#pauseOf(req.job, now);
+    if (pause) return { kind: 'paused', pause };
     const busy = this.#firstRunning(req.job, now);
     if (busy) return { kind: 'running', holder: busy.holder };
     const { fence, token } = this.#lock(req.job, req.holder, req.ttlMs, now, false);
@@ -189,6 +243,22 @@ export class SqliteStore implements CoordinationStore {
 
   release(job: string, token: string, ended: boolean): Promise<void> {
     return this.#releases.submit({ job, token, ended });
+  }
+
+  async pause(jobs: readonly string[], req: PauseRequest): Promise<Map<string, Pause>> {
+    return this.#pause([...new Set(jobs)], req, this.now());
+  }
+
+  async resume(jobs: readonly string[]): Promise<Map<string, Pause>> {
+    return this.#resume([...new Set(jobs)], this.now());
+  }
+
+  /** One read of the (small) pauses table, whatever the number of jobs. */
+  async pauses(jobs: readonly string[]): Promise<Map<string, Pause>> {
+    const wanted = new Set(jobs);
+    const out = new Map<string, Pause>();
+    for (const row of this.#sql.pausesAll.all(this.now()) as PauseRow[]) if (wanted.has(row.job)) out.set(row.job, pauseOfRow(row));
+    return out;
   }
 
   async newestClaim(job: string): Promise<number | null> {

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { errorMessage, IamwatchError } from '../../base/errors.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export interface Statement {
   run(...params: unknown[]): { changes: number };
@@ -42,7 +42,10 @@ export function stateDatabaseFile(stateDir: string, jobsFile: string): string {
   return path.join(stateDir, `${safe(path.basename(jobsFile))}.sqlite`);
 }
 
-/** Creates the schema in a new database; refuses one written by a newer iamwatch. */
+/**
+ * Creates the schema in a new database, or brings an older one up to date one version at a time
+ * (schema.ts MIGRATIONS), in one transaction; refuses one written by a newer iamwatch.
+ */
 function migrate(db: Database, file: string): void {
   db.transaction(() => {
     const version = Number(db.pragma('user_version', { simple: true }));
@@ -50,7 +53,8 @@ function migrate(db: Database, file: string): void {
       throw new IamwatchError('UNAVAILABLE', `the state database ${file} has schema version ${version}, newer than this iamwatch (${SCHEMA_VERSION}): upgrade iamwatch, or set IAMWATCH_STATE_DIR to another directory`);
     }
     if (version === SCHEMA_VERSION) return;
-    db.exec(SCHEMA_SQL);
+    if (version === 0) db.exec(SCHEMA_SQL);
+    else for (let v = version + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

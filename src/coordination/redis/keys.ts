@@ -13,6 +13,8 @@ export interface JobKeys {
   holders: string;
   /** LIST of run records, newest first. */
   history: string;
+  /** STRING: the job's pause as JSON {at, by, until, reason} (`iamwatch pause`), absent when not paused. */
+  pause: string;
 }
 
 export function jobKeys(prefix: string, job: string): JobKeys {
@@ -23,6 +25,7 @@ export function jobKeys(prefix: string, job: string): JobKeys {
     running: `${base}:running`,
     holders: `${base}:holders`,
     history: `${base}:history`,
+    pause: `${base}:pause`,
   };
 }
 

@@ -7,21 +7,24 @@
  * A claim that got no answer in time may still have been recorded (the server runs it when it
  * gets to it): its running lock is then released by token, in the background, so an overlap=skip
  * or interval job is not blocked for a lock lifetime by a run that never started.
+ * Pauses are a key per job in the job's hash slot, read by the claim scripts themselves, so a
+ * pause holds from the moment it is written, on every instance; pause, resume and reading the
+ * pauses of many jobs are one script call per slot (and per DEFAULT_BATCH_SIZE jobs).
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorReply } from '@redis/client';
-import { Batcher } from '../batcher.js';
+import { Batcher, DEFAULT_BATCH_SIZE } from '../batcher.js';
 import { internalErrorOf } from '../internal-error.js';
 import { storeFailureOf } from '../store-failure.js';
 import type { FleetStore, Retention } from '../fleet-store.js';
-import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type StoreDescription, type StorePersistence } from '../store.js';
-import { runBatch } from './batch-call.js';
+import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type Pause, type PauseRequest, type StoreDescription, type StorePersistence } from '../store.js';
+import { runBatch, type ScriptRequest } from './batch-call.js';
 import { RedisFleet } from './redis-fleet.js';
 import type { RedisConnection } from './client.js';
 import { renewalDeadlineMs } from './deadline.js';
 import { jobKeys } from './keys.js';
-import { parseAcquireReply, parseClaimReply, parseFlag, parseHolder, parseIntervalReply, type ClaimReply, type IntervalReply } from './replies.js';
-import { evalScript, SCRIPTS } from './scripts.js';
+import { parseAcquireReply, parseClaimReply, parseFlag, parseHolder, parseIntervalReply, parsePauseReply, type ClaimReply, type IntervalReply } from './replies.js';
+import { evalScript, SCRIPTS, type Script } from './scripts.js';
 
 type IntervalRequest = { job: string; holder: Holder; ttlMs: number; intervalMs: number };
 type Tokened<T> = T & { token: string };
@@ -99,16 +102,41 @@ export class RedisStore implements CoordinationStore {
     attempt(1);
   }
 
+  /** The keys the interval claim and `once`'s lock read: the job's lock keys and its pause. */
   #lockKeys(job: string): string[] {
     const k = jobKeys(this.prefix, job);
-    return [k.state, k.running, k.holders];
+    return [k.state, k.running, k.holders, k.pause];
+  }
+
+  /**
+   * Runs a pause script over `jobs`: one call per slot and per DEFAULT_BATCH_SIZE jobs, all sent
+   * together; the jobs whose reply is a pause, with it. Any failed call fails the whole.
+   */
+  async #pauseCall(script: Script, jobs: readonly string[], shared: string[]): Promise<Map<string, Pause>> {
+    const names = [...new Set(jobs)];
+    const chunks: string[][] = [];
+    for (let i = 0; i < names.length; i += DEFAULT_BATCH_SIZE) chunks.push(names.slice(i, i + DEFAULT_BATCH_SIZE));
+    const answers = await Promise.all(
+      chunks.map((chunk) => {
+        const requests: ScriptRequest[] = chunk.map((job) => ({ keys: [jobKeys(this.prefix, job).pause], args: [] }));
+        return runBatch(this.connection, script, requests, shared, undefined, parsePauseReply);
+      }),
+    );
+    const out = new Map<string, Pause>();
+    answers.forEach((settled, c) =>
+      settled.forEach((a, j) => {
+        if ('error' in a) throw a.error;
+        if (a.value) out.set(chunks[c]![j]!, a.value);
+      }),
+    );
+    return out;
   }
 
   readonly #claims = new Batcher<Tokened<OccurrenceClaim>, ClaimReply>(
     (reqs, timeoutMs) => {
       const requests = reqs.map((r) => {
         const k = jobKeys(this.prefix, r.job);
-        return { keys: [k.claims, k.state, k.running, k.holders], args: [r.token, r.ttlMs, JSON.stringify(r.holder), r.occurrence, r.skipIfRunning ? '1' : '0'] };
+        return { keys: [k.claims, k.state, k.running, k.holders, k.pause], args: [r.token, r.ttlMs, JSON.stringify(r.holder), r.occurrence, r.skipIfRunning ? '1' : '0'] };
       });
       return runBatch(this.connection, SCRIPTS.claimOccurrences, requests, [CLAIM_WINDOW_MS], timeoutMs, parseClaimReply);
     },
@@ -180,6 +208,19 @@ export class RedisStore implements CoordinationStore {
 
   async release(job: string, token: string, ended: boolean): Promise<void> {
     await this.#releases.submit({ job, token, ended });
+  }
+
+  pause(jobs: readonly string[], req: PauseRequest): Promise<Map<string, Pause>> {
+    const json = JSON.stringify({ by: req.by, until: req.until, reason: req.reason });
+    return this.#pauseCall(SCRIPTS.pauseSet, jobs, [json, req.until === null ? '' : String(req.until)]);
+  }
+
+  resume(jobs: readonly string[]): Promise<Map<string, Pause>> {
+    return this.#pauseCall(SCRIPTS.pauseLift, jobs, []);
+  }
+
+  pauses(jobs: readonly string[]): Promise<Map<string, Pause>> {
+    return this.#pauseCall(SCRIPTS.pauseGet, jobs, []);
   }
 
   async newestClaim(job: string): Promise<number | null> {

@@ -2,17 +2,19 @@
  * The Lua scripts' replies (lua/*.lua, each header lists them), parsed strictly into the store's
  * typed results: a wrong tag, a missing or extra field, or a field of the wrong type is an
  * internal error naming the script and quoting the reply (../internal-error.ts), never mapped to
- * a default. Only the holder JSON inside a reply is read leniently: a holder that doesn't parse
- * (a torn or foreign write) is null, as the store's types allow. Running-lock tokens are the
- * store's own and are added by it; these results carry none.
+ * a default. Only the JSON values inside a reply are read leniently: a holder that doesn't parse
+ * (a torn or foreign write) is null, as the store's types allow, and a pause that doesn't parse is
+ * still a pause (the script judged the job paused), with what could be read of it. Running-lock
+ * tokens are the store's own and are added by it; these results carry none.
  */
 import { internalError } from '../internal-error.js';
-import type { Holder } from '../store.js';
+import type { Holder, Pause } from '../store.js';
 import type { Script } from './scripts.js';
 
-export type ClaimReply = { kind: 'won'; fence: number } | { kind: 'taken' } | { kind: 'late' } | { kind: 'running'; holder: Holder | null };
-export type IntervalReply = { kind: 'won'; fence: number; generation: number; due: number } | { kind: 'wait'; ms: number } | { kind: 'running'; holder: Holder | null; ms: number };
-export type AcquireReply = { kind: 'won'; fence: number } | { kind: 'running'; holder: Holder | null };
+type Paused = { kind: 'paused'; pause: Pause };
+export type ClaimReply = { kind: 'won'; fence: number } | { kind: 'taken' } | { kind: 'late' } | { kind: 'running'; holder: Holder | null } | Paused;
+export type IntervalReply = { kind: 'won'; fence: number; generation: number; due: number } | { kind: 'wait'; ms: number } | { kind: 'running'; holder: Holder | null; ms: number } | Paused;
+export type AcquireReply = { kind: 'won'; fence: number } | { kind: 'running'; holder: Holder | null } | Paused;
 
 /** Parses one request's reply; throws an internal error for anything else. */
 export type ReplyParser<R> = (script: Script, reply: unknown) => R;
@@ -26,6 +28,27 @@ export function parseHolder(json: string): Holder | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A pause's JSON as stored ({at, by, until, reason}). Fields that are missing or of the wrong
+ * type read as unknown (`by` 'unknown', `at` 0) or absent (`until`, `reason` null).
+ */
+export function parsePause(json: string): Pause {
+  let p: Record<string, unknown> = {};
+  try {
+    const v = JSON.parse(json) as unknown;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) p = v as Record<string, unknown>;
+  } catch {
+    // a torn or foreign write: still a pause
+  }
+  const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  return {
+    by: typeof p.by === 'string' && p.by !== '' ? p.by : 'unknown',
+    at: num(p.at) ?? 0,
+    until: num(p.until),
+    reason: typeof p.reason === 'string' && p.reason !== '' ? p.reason : null,
+  };
 }
 
 class Fields {
@@ -63,6 +86,13 @@ function tagged(script: Script, reply: unknown): { tag: string; f: Fields } {
   return { tag: reply[0], f: new Fields(script, reply, reply) };
 }
 
+function paused(f: Fields): Paused {
+  f.arity(2);
+  const json = f.text(1, 'the pause');
+  if (json === '') f.fail('the pause is empty');
+  return { kind: 'paused', pause: parsePause(json) };
+}
+
 function running(f: Fields): { kind: 'running'; holder: Holder | null; ms: number } {
   f.arity(3);
   return { kind: 'running', holder: parseHolder(f.text(1, 'the holder')), ms: f.integer(2, 'the lock\'s time left') };
@@ -75,6 +105,7 @@ export const parseClaimReply: ReplyParser<ClaimReply> = (script, reply) => {
     case 'taken': f.arity(1); return { kind: 'taken' };
     case 'late': f.arity(1); return { kind: 'late' };
     case 'running': return { kind: 'running', holder: running(f).holder };
+    case 'paused': return paused(f);
     default: return f.fail(`unknown tag '${tag}'`);
   }
 };
@@ -85,6 +116,7 @@ export const parseIntervalReply: ReplyParser<IntervalReply> = (script, reply) =>
     case 'won': f.arity(4); return { kind: 'won', fence: f.integer(1, 'the fence'), generation: f.integer(2, 'the generation'), due: f.integer(3, 'the due time') };
     case 'wait': return { kind: 'wait', ms: f.arity(2).integer(1, 'the wait') };
     case 'running': return running(f);
+    case 'paused': return paused(f);
     default: return f.fail(`unknown tag '${tag}'`);
   }
 };
@@ -94,8 +126,15 @@ export const parseAcquireReply: ReplyParser<AcquireReply> = (script, reply) => {
   switch (tag) {
     case 'won': return { kind: 'won', fence: f.arity(2).integer(1, 'the fence') };
     case 'running': return { kind: 'running', holder: running(f).holder };
+    case 'paused': return paused(f);
     default: return f.fail(`unknown tag '${tag}'`);
   }
+};
+
+/** pause-set-1n, pause-lift-1n, pause-get-1n: a pause's JSON, or '' (not paused: null). */
+export const parsePauseReply: ReplyParser<Pause | null> = (script, reply) => {
+  if (typeof reply !== 'string') throw internalError(`the ${script.name} script`, 'not a pause or \'\'', reply);
+  return reply === '' ? null : parsePause(reply);
 };
 
 /** renew-1n, release-3n: 1 (held) or 0 (not). */

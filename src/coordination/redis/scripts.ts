@@ -2,11 +2,11 @@
  * The Lua scripts, loaded from lua/*.lua and run with EVALSHA, falling back to EVAL when the
  * server doesn't have them cached (after a restart or failover), both within one deadline.
  * File names say how many keys a call takes:
- * - `name-<k>.lua`: exactly k keys (acquire-3.lua);
+ * - `name-<k>.lua`: exactly k keys (acquire-4.lua);
  * - `name-<k>n.lua`: a batch, k keys per request and any number of requests (numkeys = k x n),
- *   answering with one reply per request, in order (claim-occurrences-4n.lua, renew-1n.lua...).
+ *   answering with one reply per request, in order (claim-occurrences-5n.lua, renew-1n.lua...).
  * Every file starts with a header listing its KEYS and ARGV. Snippets several scripts share (the
- * Redis clock, the fence and generation rule, the dead-lock sweep, running locks) live once in
+ * Redis clock, the fence and generation rule, the dead-lock sweep, running locks, pauses) live once in
  * lua/lib/*.lua and are composed in at load time: a line `--@include lib/NAME.lua` is replaced by
  * that file, each file at most once per script (a lib file may include another). The SHA is that
  * of the composed source, which is also what EVAL sends.
@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import type { RedisConnection } from './client.js';
 
 export interface Script {
-  /** The file name without `.lua`, e.g. `claim-occurrences-4n`: what error messages name. */
+  /** The file name without `.lua`, e.g. `claim-occurrences-5n`: what error messages name. */
   name: string;
   source: string;
   sha: string;
@@ -48,12 +48,15 @@ export function loadScript(file: string, readFile: (file: string) => string = re
 }
 
 export const SCRIPTS = {
-  claimOccurrences: loadScript('claim-occurrences-4n.lua'),
-  claimIntervals: loadScript('claim-intervals-3n.lua'),
-  acquire: loadScript('acquire-3.lua'),
+  claimOccurrences: loadScript('claim-occurrences-5n.lua'),
+  claimIntervals: loadScript('claim-intervals-4n.lua'),
+  acquire: loadScript('acquire-4.lua'),
   renew: loadScript('renew-1n.lua'),
   release: loadScript('release-3n.lua'),
   historyAppend: loadScript('history-append-1n.lua'),
+  pauseSet: loadScript('pause-set-1n.lua'),
+  pauseLift: loadScript('pause-lift-1n.lua'),
+  pauseGet: loadScript('pause-get-1n.lua'),
 } as const;
 
 /** `connection` with every command's deadline cut to what is left until `until` (ms epoch). */
