@@ -108,7 +108,8 @@ async function stop(instances: Instance[]): Promise<void> {
 // The two stores' fleets are independent: they run side by side.
 describe('two run processes per store', { concurrency: true }, () => {
   for (const store of ['redis', 'embedded'] as const) {
-    describe(`pause and resume across two run processes: ${store}`, () => {
+    // Within one store the steps build on each other: one at a time.
+    describe(`pause and resume across two run processes: ${store}`, { concurrency: 1 }, () => {
       let config: string;
       let out: string;
       let fleet: Instance[];
