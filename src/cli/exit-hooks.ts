@@ -3,18 +3,13 @@
  * buffered log lines. Commands register it; src/cli/main.ts runs it after the command returned
  * or threw, and only then exits.
  */
-const hooks = new Set<() => void>();
+const hooks = new Set<() => void | Promise<void>>();
 
-export function beforeExit(hook: () => void): void {
+export function beforeExit(hook: () => void | Promise<void>): void {
   hooks.add(hook);
 }
 
-export function runExitHooks(): void {
-  for (const hook of hooks) {
-    try {
-      hook();
-    } catch {
-      // exiting anyway: a hook that fails must not stop the others
-    }
-  }
+/** Runs every hook; one that fails must not stop the others (the process exits anyway). */
+export async function runExitHooks(): Promise<void> {
+  await Promise.allSettled([...hooks].map(async (hook) => hook()));
 }

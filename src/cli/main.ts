@@ -364,6 +364,7 @@ async function main(argv: string[]): Promise<Exit> {
 // command alive.
 ignoreClosedPipes();
 const exit = await main(process.argv);
-runExitHooks();
+await runExitHooks();
 await flushOutput();
-process.exit(exit.code);
+// A bug found while the command was ending (see process-guard.ts) still says so in the exit code.
+process.exit(process.exitCode === 70 ? 70 : exit.code);

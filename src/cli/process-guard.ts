@@ -12,36 +12,51 @@ import { currentWatcherScope } from '../scheduler/watcher-scope.js';
 export interface ProcessGuard {
   /** Resolves with the first error that is not a watcher's. */
   crashed: Promise<unknown>;
+  /** The command is ending: from now on errors are reported on stderr (a late bug sets exit code 70). */
   dispose(): void;
 }
 
 export function guardProcess(log: Logger): ProcessGuard {
   let crash!: (err: unknown) => void;
   let crashedAlready = false;
+  let ended = false;
   const crashed = new Promise<unknown>((resolve) => (crash = resolve));
+  /** The logger may already be closed (the command is ending): then one line on stderr. */
+  const report = (fields: Record<string, unknown>, message: string): void => {
+    try {
+      if (!ended) return log.error(fields, message);
+    } catch {
+      // fall through to stderr
+    }
+    process.stderr.write(`iamwatch: ${message}\n`);
+  };
   const handle = (kind: 'exception' | 'rejection') => (err: unknown): void => {
     const scope = currentWatcherScope();
     if (scope) {
-      log.error(
+      report(
         { event: 'watcher-error', job: scope.job, occurrence: scope.occurrence, fence: scope.fence, err: errorMessage(err), kind },
         `watcher ${scope.watcher} raised an uncaught ${kind} outside its run's promise: ${errorMessage(err)}; recorded, iamwatch goes on`,
       );
       return;
     }
+    if (ended) {
+      // The command is over and its locks are released: say so, and exit 70.
+      report({}, `internal error after the command finished (uncaught ${kind}); please report it:\n${errorStack(err)}`);
+      process.exitCode = 70;
+      return;
+    }
     if (crashedAlready) return;
     crashedAlready = true;
-    log.error({ event: 'internal-error', kind, err: errorStack(err) }, `internal error (uncaught ${kind}): releasing held locks, then exiting`);
+    report({ event: 'internal-error', kind, err: errorStack(err) }, `internal error (uncaught ${kind}): releasing held locks, then exiting`);
     crash(err);
   };
-  const onException = handle('exception');
-  const onRejection = handle('rejection');
-  process.on('uncaughtException', onException);
-  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', handle('exception'));
+  process.on('unhandledRejection', handle('rejection'));
   return {
     crashed,
+    // The handlers stay until the process exits: a watcher's timer may still fire while it ends.
     dispose: () => {
-      process.off('uncaughtException', onException);
-      process.off('unhandledRejection', onRejection);
+      ended = true;
     },
   };
 }

@@ -44,15 +44,38 @@ function stdoutDestination(): SonicBoom {
   return dest;
 }
 
-/** Writes out every buffered log line (before the process exits). */
-export function flushLogs(): void {
-  for (const dest of open) {
-    try {
-      dest.flushSync();
-    } catch {
-      // stdout is gone or will not take more: nothing left to do
-    }
-  }
+/**
+ * Writes out every buffered log line, in order, before the process exits: ending the destination
+ * lets a write in flight finish first and then writes the rest (fd 1 itself stays open). A reader
+ * that takes no more within `timeoutMs` gets what fits synchronously instead of a hang.
+ */
+export async function flushLogs(timeoutMs = 10_000): Promise<void> {
+  await Promise.all(
+    [...open].map(
+      (dest) =>
+        new Promise<void>((resolve) => {
+          open.delete(dest);
+          const timer = setTimeout(() => {
+            try {
+              dest.flushSync();
+            } catch {
+              // stdout is gone or will not take more: nothing left to do
+            }
+            resolve();
+          }, timeoutMs);
+          dest.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          try {
+            dest.end();
+          } catch {
+            clearTimeout(timer);
+            resolve(); // already closed
+          }
+        }),
+    ),
+  );
 }
 
 export interface LoggerOptions {

@@ -37,7 +37,7 @@ export async function openRuntime(o: {
   color?: boolean;
 }): Promise<Runtime> {
   const log = await createLogger({ format: o.format, level: o.settings.logLevel, instance: o.instance, destination: o.destination, color: o.color });
-  beforeExit(flushLogs);
+  beforeExit(() => flushLogs());
   const store = await openStore(o.settings.redisUrl, o.settings.prefix, log, { stateDir: stateDir(o.file), jobsFile: o.file, redisTls: o.settings.redisTls });
   let db: Knex | undefined;
   if (o.jobs.some((j) => o.registry.get(j.watcher)?.database)) {
