@@ -9,6 +9,7 @@
  */
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { readPemFiles, type PemFile } from '../base/tls-files.js';
+import { parseUrlParams } from '../base/url-params.js';
 
 export const SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -35,24 +36,9 @@ export interface Mysql2Ssl {
 
 /** Parses the query of a mysql:// URL (`?a=b&c=d`, or empty), or returns an error message. */
 export function parseMysqlTls(search: string): MysqlTls | string {
-  const given: Partial<Record<(typeof MYSQL_URL_PARAMS)[number], string>> = {};
-  for (const pair of search.replace(/^\?/, '').split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    let name: string;
-    let value: string;
-    try {
-      name = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
-      value = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1));
-    } catch {
-      return 'bad percent-encoding in a URL parameter';
-    }
-    if (!(MYSQL_URL_PARAMS as readonly string[]).includes(name)) return `unknown URL parameter "${name}" (known: ${MYSQL_URL_PARAMS.join(', ')})`;
-    const key = name as (typeof MYSQL_URL_PARAMS)[number];
-    if (given[key] !== undefined) return `URL parameter "${name}" is given twice`;
-    if (value === '') return `URL parameter "${name}" needs a value, e.g. ${name === 'ssl-mode' ? 'ssl-mode=VERIFY_CA' : `${name}=/etc/iamwatch/mysql-${name.slice(4)}.pem`}`;
-    given[key] = value;
-  }
+  const pairs = parseUrlParams(search, MYSQL_URL_PARAMS, (name) => (name === 'ssl-mode' ? 'ssl-mode=VERIFY_CA' : `${name}=/etc/iamwatch/mysql-${name.slice(4)}.pem`));
+  if (typeof pairs === 'string') return pairs;
+  const given = Object.fromEntries(pairs) as Partial<Record<(typeof MYSQL_URL_PARAMS)[number], string>>;
   let mode: SslMode;
   const modeText = given['ssl-mode'];
   if (modeText !== undefined) {

@@ -5,6 +5,8 @@
  * (?ca=FILE&cert=FILE&key=FILE&servername=NAME, and tls=yes for Sentinel and Cluster), and how
  * those parameters combine with the REDIS_TLS_* settings. Pure.
  */
+import { parseUrlParams } from '../base/url-params.js';
+
 export type RedisScheme = 'redis' | 'rediss' | 'redis+sentinel' | 'redis+cluster';
 
 /** TLS parameters of a Redis URL: PEM file paths (ca, cert, key) and the name to verify. */
@@ -66,22 +68,9 @@ export function parseRedisUrl(text: string): RedisUrl | string {
 function parseQuery(scheme: RedisScheme, query: string | undefined): { tls: boolean; params: RedisTlsParams } | string {
   const params: RedisTlsParams = {};
   let tls: boolean | undefined;
-  const seen = new Set<string>();
-  for (const pair of (query ?? '').split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    let name: string;
-    let value: string;
-    try {
-      name = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
-      value = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1));
-    } catch {
-      return `bad percent-encoding in the URL parameter "${pair.slice(0, Math.max(eq, 0)) || pair}"`;
-    }
-    if (!(REDIS_URL_PARAMS as readonly string[]).includes(name)) return `unknown URL parameter "${name}" (known: ${REDIS_URL_PARAMS.join(', ')})`;
-    if (seen.has(name)) return `URL parameter "${name}" is given twice`;
-    seen.add(name);
-    if (value === '') return `URL parameter "${name}" needs a value, e.g. ${example(name)}`;
+  const pairs = parseUrlParams(query ?? '', REDIS_URL_PARAMS, example);
+  if (typeof pairs === 'string') return pairs;
+  for (const [name, value] of pairs) {
     if (name === 'tls') {
       if (!/^(yes|no|true|false|1|0)$/i.test(value)) return `URL parameter tls takes yes or no, not "${value}"`;
       tls = /^(yes|true|1)$/i.test(value);

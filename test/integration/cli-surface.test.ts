@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { COMMON_OPTIONS } from '../../src/jobsfile/job-options.js';
 import { SETTINGS } from '../../src/jobsfile/settings.js';
 import { ROOT, runCli, type CliResult } from '../helpers/cli.js';
+import type { OptionInfo, WatcherInfo } from '../../src/cli/commands/watchers.js';
 
 let dir: string;
 /** A directory without a watchers.conf. */
@@ -57,21 +58,9 @@ const ok = (r: CliResult): CliResult => {
   return r;
 };
 
-interface OptionInfo {
-  name: string;
-  type: string;
-  required: boolean;
-  default: string | null;
-  min: string | null;
-  max: string | null;
-  values: string[] | null;
-  protocols: string[] | null;
-  pattern: string | null;
-  description: string;
-}
 interface WatchersJson {
   file: string | null;
-  watchers: Array<{ name: string; description: string; source: string; database: boolean; options: OptionInfo[] }>;
+  watchers: WatcherInfo[];
   commonOptions: OptionInfo[];
 }
 

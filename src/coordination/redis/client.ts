@@ -25,6 +25,21 @@ export interface RedisConnection {
   close(): Promise<void>;
 }
 
+/** `connection` with `send` replaced, everything else passed through: for wrappers (deadlines, budgets). */
+export function withSend(connection: RedisConnection, send: RedisConnection['send']): RedisConnection {
+  return {
+    send,
+    get isReady() {
+      return connection.isReady;
+    },
+    get cluster() {
+      return connection.cluster;
+    },
+    ready: (ms) => connection.ready(ms),
+    close: () => connection.close(),
+  };
+}
+
 function waitReady(isReady: () => boolean, emitter: { once(e: 'ready', f: () => void): unknown; off(e: 'ready', f: () => void): unknown }, timeoutMs: number): Promise<boolean> {
   if (isReady()) return Promise.resolve(true);
   return new Promise((resolve) => {

@@ -11,7 +11,7 @@
 import { ClientClosedError, ClientOfflineError, ErrorReply, TimeoutError } from '@redis/client';
 import { errorMessage } from '../../base/errors.js';
 import { storeFailure, type StoreFailure } from '../store-failure.js';
-import type { RedisConnection } from './client.js';
+import { withSend, type RedisConnection } from './client.js';
 
 /** The deadline of a Redis command unless a caller asks for a shorter one. */
 export const COMMAND_DEADLINE_MS = 2_000;
@@ -52,8 +52,7 @@ function classify(err: unknown, command: string, timeoutMs: number): unknown {
  * caller passes to `send` (a caller can shorten the deadline, never lengthen it).
  */
 export function withDeadlines(connection: RedisConnection, defaultMs: number = COMMAND_DEADLINE_MS, opts: DeadlineOptions = {}): RedisConnection {
-  return {
-    send(args, key, timeoutMs) {
+  return withSend(connection, (args, key, timeoutMs) => {
       const command = args[0] ?? '?';
       const ms = Math.max(1, Math.floor(Math.min(timeoutMs ?? defaultMs, defaultMs)));
       if (!connection.isReady) return Promise.reject(down(command, 'not connected', false));
@@ -79,14 +78,5 @@ export function withDeadlines(connection: RedisConnection, defaultMs: number = C
           },
         );
       });
-    },
-    get isReady() {
-      return connection.isReady;
-    },
-    get cluster() {
-      return connection.cluster;
-    },
-    ready: (ms) => connection.ready(ms),
-    close: () => connection.close(),
-  };
+  });
 }

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { RedisConnection } from './client.js';
+import { withSend, type RedisConnection } from './client.js';
 
 export interface Script {
   /** The file name without `.lua`, e.g. `claim-occurrences-5n`: what error messages name. */
@@ -61,17 +61,7 @@ export const SCRIPTS = {
 
 /** `connection` with every command's deadline cut to what is left until `until` (ms epoch). */
 function within(connection: RedisConnection, until: number): RedisConnection {
-  return {
-    send: (args, key, ms) => connection.send(args, key, Math.max(1, Math.min(ms ?? Infinity, until - Date.now()))),
-    get isReady() {
-      return connection.isReady;
-    },
-    get cluster() {
-      return connection.cluster;
-    },
-    ready: (ms) => connection.ready(ms),
-    close: () => connection.close(),
-  };
+  return withSend(connection, (args, key, ms) => connection.send(args, key, Math.max(1, Math.min(ms ?? Infinity, until - Date.now()))));
 }
 
 /**
