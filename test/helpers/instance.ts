@@ -72,7 +72,8 @@ export function startInstance(id: string, config: string): Instance {
         const hit = lines.find(pred);
         if (hit) return hit;
         if (Date.now() > deadline || child.exitCode !== null) {
-          assert.fail(`${id}: no ${what} within ${timeoutMs} ms (exit ${child.exitCode}); log:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
+          const stderr = child.exitCode === null ? '(still running)' : (await done).stderr;
+          assert.fail(`${id}: no ${what} within ${timeoutMs} ms (exit ${child.exitCode}); log:\n${lines.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr}`);
         }
         await sleep(20);
       }

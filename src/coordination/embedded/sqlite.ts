@@ -59,13 +59,18 @@ function migrate(db: Database, file: string): void {
   }).immediate();
 }
 
-/** Opens (creating it and its directory if needed) a state database; `:memory:` for a private one. */
-export function openStateDatabase(file: string): Database {
-  let db: Database | undefined;
+const isBusy = (err: unknown): boolean => String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
+
+/** Blocks this thread for `ms` (only while opening, before anything is scheduled). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** One attempt: the connection, WAL, and the schema. */
+function openOnce(file: string): Database {
+  const Sqlite = createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
+  const db = new Sqlite(file, { timeout: BUSY_TIMEOUT_MS });
   try {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    const Sqlite = createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
-    db = new Sqlite(file, { timeout: BUSY_TIMEOUT_MS });
     db.pragma('journal_mode = WAL');
     // In WAL mode NORMAL survives a crash of any process; only an OS crash or power loss can lose
     // the last transactions (like Redis without fsync). Fences and generations still never go
@@ -74,10 +79,33 @@ export function openStateDatabase(file: string): Database {
     migrate(db, file);
     return db;
   } catch (err) {
-    db?.close();
-    if (err instanceof IamwatchError) throw err;
-    const busy = String((err as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
-    const hint = busy ? `another process held its write lock for over ${BUSY_TIMEOUT_MS} ms; try again` : 'make its directory writable, or set IAMWATCH_STATE_DIR to a writable directory';
-    throw new IamwatchError('UNAVAILABLE', `cannot open the state database ${file}: ${errorMessage(err)}; ${hint}`);
+    db.close();
+    throw err;
+  }
+}
+
+/**
+ * Opens (creating it and its directory if needed) a state database; `:memory:` for a private one.
+ *
+ * Processes that start together race to create the file and switch it to WAL. SQLite settles
+ * such a race by failing one side at once with SQLITE_BUSY (its busy timeout does not apply to a
+ * lock upgrade that would deadlock), so a busy open is tried again, after a short random pause,
+ * until BUSY_TIMEOUT_MS have passed.
+ */
+export function openStateDatabase(file: string): Database {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+      return openOnce(file);
+    } catch (err) {
+      if (err instanceof IamwatchError) throw err;
+      if (isBusy(err) && Date.now() < deadline) {
+        pause(10 + Math.random() * 40);
+        continue;
+      }
+      const hint = isBusy(err) ? `other processes kept it locked for over ${BUSY_TIMEOUT_MS} ms; try again` : 'make its directory writable, or set IAMWATCH_STATE_DIR to a writable directory';
+      throw new IamwatchError('UNAVAILABLE', `cannot open the state database ${file}: ${errorMessage(err)}; ${hint}`);
+    }
   }
 }
