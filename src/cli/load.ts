@@ -96,6 +96,16 @@ export async function loadJobsFile(options: LoadOptions): Promise<Loaded> {
   return { jobsFile, registry };
 }
 
+/**
+ * Reads and parses the jobs file again for a reload, with the watchers already registered (plugins
+ * are loaded once, at start: a change to PLUGINS needs a restart). Diagnostics are returned.
+ */
+export async function reloadJobsFile(file: string, registry: WatcherRegistry, options: Pick<LoadOptions, 'allowWritable'>): Promise<{ jobsFile: JobsFile; text: string }> {
+  if (!options.allowWritable) await checkTrusted(file, 'jobs file');
+  const text = await readJobsFile(file);
+  return { jobsFile: parseJobsFile({ text, file, env: process.env, watchers: registry, now: Date.now() }), text };
+}
+
 /** Loads and refuses files with errors: the diagnostics go to stderr and the error says how many. */
 export async function loadValidJobsFile(options: LoadOptions, onDiagnostics: (jf: JobsFile) => void): Promise<Loaded> {
   const loaded = await loadJobsFile(options);

@@ -96,7 +96,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
 
   program
     .command('run')
-    .description('schedule every job until SIGINT/SIGTERM/SIGHUP (first signal drains, second aborts)')
+    .description('schedule every job until SIGINT/SIGTERM (first signal drains, second aborts); SIGHUP or an edit of the jobs file reloads it')
     .addOption(configOption())
     .addOption(pluginOption())
     .addOption(trustOption())
@@ -104,7 +104,7 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
     .addOption(new Option('--log-format <format>', 'log lines: pretty on a terminal, json otherwise').choices(['pretty', 'json']))
     .option('--no-tui', 'plain log lines even on a terminal')
     .option('--metrics <addr>', 'serve /metrics and /healthz on host:port (overrides METRICS_ADDR)', address)
-    .action(async (o: { config?: string; plugin?: string[]; instanceId?: string; logFormat?: 'pretty' | 'json'; tui: boolean; metrics?: string }) => {
+    .action(async (o: { config?: string; plugin?: string[]; allowWritableConfig?: boolean; instanceId?: string; logFormat?: 'pretty' | 'json'; tui: boolean; metrics?: string }) => {
       const { run } = await import('./commands/run.js');
       const outcome = await run(o);
       setExit({ code: outcome.forced ? signalExit(outcome.signal) : EXIT.OK });

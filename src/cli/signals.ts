@@ -1,9 +1,9 @@
 /**
- * Stop signals as promises: the first SIGINT, SIGTERM or SIGHUP starts a graceful stop, the one
- * after cuts it short. SIGHUP is a stop signal until live reload exists, so a terminal closing or
- * a `kill -HUP` never kills a run without its drain.
+ * Stop signals as promises: the first SIGINT or SIGTERM starts a graceful stop, the one after cuts
+ * it short. SIGHUP stops a command the same way (a terminal closing never kills a run without its
+ * drain), except `run`, where it reloads the jobs file (reloadSignal).
  */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export interface StopSignals {
   first: Promise<NodeJS.Signals>;
@@ -13,7 +13,7 @@ export interface StopSignals {
   dispose(): void;
 }
 
-export function stopSignals(): StopSignals {
+export function stopSignals(signals: readonly NodeJS.Signals[] = STOP_SIGNALS): StopSignals {
   let count = 0;
   let resolveFirst!: (s: NodeJS.Signals) => void;
   let resolveSecond!: (s: NodeJS.Signals) => void;
@@ -24,13 +24,20 @@ export function stopSignals(): StopSignals {
     if (count === 1) resolveFirst(s);
     else resolveSecond(s);
   };
-  for (const s of STOP_SIGNALS) process.on(s, handler);
+  for (const s of signals) process.on(s, handler);
   return {
     first,
     second,
     trigger: handler,
     dispose: () => {
-      for (const s of STOP_SIGNALS) process.off(s, handler);
+      for (const s of signals) process.off(s, handler);
     },
   };
+}
+
+/** SIGHUP as a reload request: `onReload` for each one; returns the disposer. */
+export function reloadSignal(onReload: () => void): () => void {
+  const handler = (): void => onReload();
+  process.on('SIGHUP', handler);
+  return () => process.off('SIGHUP', handler);
 }

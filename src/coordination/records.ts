@@ -68,6 +68,8 @@ export interface Heartbeat {
   /** Coordination store clock minus this instance's clock (ms); null until measured. */
   skewMs: number | null;
   jobs: number;
+  /** The hash of the configuration it runs (settings and jobs), so drift across the fleet shows; null from older versions. */
+  configHash: string | null;
   state: 'running' | 'draining';
   running: RunningEntry[];
 }
@@ -76,7 +78,8 @@ export function parseHeartbeat(text: unknown): Heartbeat | null {
   if (typeof text !== 'string') return null;
   try {
     const h = JSON.parse(text) as Heartbeat;
-    return typeof h === 'object' && h !== null && typeof h.instance === 'string' && typeof h.lastBeat === 'number' ? h : null;
+    if (typeof h !== 'object' || h === null || typeof h.instance !== 'string' || typeof h.lastBeat !== 'number') return null;
+    return { ...h, configHash: typeof h.configHash === 'string' ? h.configHash : null };
   } catch {
     return null;
   }

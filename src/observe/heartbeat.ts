@@ -23,12 +23,23 @@ export class HeartbeatPublisher {
   readonly #background: Background;
   readonly #startedAt: number;
   #timer: NodeJS.Timeout | undefined;
+  #jobs: number;
+  #configHash: string | null;
 
   constructor(
-    private readonly o: { fleet: FleetStore; instance: string; jobs: number; scheduler: SchedulerView; tracker: RunTracker; log: Logger; now?: () => number; everyMs?: number },
+    private readonly o: { fleet: FleetStore; instance: string; jobs: number; configHash?: string; scheduler: SchedulerView; tracker: RunTracker; log: Logger; now?: () => number; everyMs?: number },
   ) {
     this.#background = new Background('heartbeat', o.log, 2);
     this.#startedAt = this.#now();
+    this.#jobs = o.jobs;
+    this.#configHash = o.configHash ?? null;
+  }
+
+  /** A reload: the next heartbeat (sent now) announces the new job count and configuration hash. */
+  reconfigure(jobs: number, configHash: string): void {
+    this.#jobs = jobs;
+    this.#configHash = configHash;
+    if (this.#timer) this.beat();
   }
 
   #now(): number {
@@ -44,7 +55,8 @@ export class HeartbeatPublisher {
       startedAt: this.#startedAt,
       lastBeat: this.#now(),
       skewMs: this.o.scheduler.skewMs,
-      jobs: this.o.jobs,
+      jobs: this.#jobs,
+      configHash: this.#configHash,
       state: this.o.scheduler.stopping ? 'draining' : 'running',
       running: this.o.tracker.running(),
     };

@@ -12,9 +12,14 @@ import { isRecent, PRESSURE_RECENT_MS, type PressureSnapshot } from '../schedule
 import type { SchedulerView } from './heartbeat.js';
 import { probeDatabase, probeStore, withTimeout } from './probes.js';
 
+/** How a reload of the jobs file went: applied, rejected (with its errors), or unchanged. */
+export type ReloadResult = { result: 'applied'; configHash: string } | { result: 'rejected'; errors: number } | { result: 'unchanged' };
+
 export interface Metrics extends EventSink {
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
+  /** A reload: the jobs paused/last-success gauges follow the new jobs, the reload counters count it. */
+  reloaded(r: ReloadResult, jobs: readonly string[]): void;
 }
 
 export async function createMetrics(o: {
@@ -26,6 +31,8 @@ export async function createMetrics(o: {
   lastSuccess?: ReadonlyMap<string, number>;
   /** The jobs of the jobs file, for iamwatch_job_paused. */
   jobs?: readonly string[];
+  /** The hash of the configuration running (iamwatch_config_info). */
+  configHash?: string;
 }): Promise<Metrics> {
   const client = await import('prom-client');
   const registry = new client.Registry();
@@ -108,13 +115,15 @@ export async function createMetrics(o: {
       this.set((await probeStore(o.store)).ok ? 1 : 0);
     },
   });
-  const jobs = o.jobs ?? [];
+  let jobs = o.jobs ?? [];
   new client.Gauge({
     name: 'iamwatch_job_paused',
     help: '1 when the job is paused fleet-wide (iamwatch pause), else 0; absent when the store did not answer within 1 s.',
     labelNames: ['job'] as const,
-    registers: jobs.length > 0 ? registers : [],
+    registers,
     async collect() {
+      this.reset();
+      if (jobs.length === 0) return;
       let paused: Set<string>;
       try {
         paused = new Set((await withTimeout(o.store.pauses(jobs), 1_000, 'the coordination store')).keys());
@@ -147,6 +156,20 @@ export async function createMetrics(o: {
     labelNames: ['job', 'reason'] as const,
     registers,
   });
+  const reloads = new client.Counter({
+    name: 'iamwatch_config_reloads_total',
+    help: 'Reloads of the jobs file (SIGHUP or a change to the file), by result: applied, rejected (it had errors; the running configuration stays) or unchanged.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const reloadErrors = new client.Gauge({
+    name: 'iamwatch_config_reload_errors',
+    help: 'Errors in the jobs file at the last reload that was rejected; 0 once one is applied.',
+    registers,
+  });
+  reloadErrors.set(0);
+  const configInfo = new client.Gauge({ name: 'iamwatch_config_info', help: 'Always 1, labelled with the hash of the configuration this instance runs (status shows the fleet\'s).', labelNames: ['hash'] as const, registers });
+  if (o.configHash) configInfo.set({ hash: o.configHash }, 1);
   void runningGauge;
 
   return {
@@ -175,6 +198,18 @@ export async function createMetrics(o: {
     },
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+    reloaded(r, names) {
+      reloads.inc({ result: r.result });
+      if (r.result === 'rejected') return reloadErrors.set(r.errors);
+      reloadErrors.set(0);
+      if (r.result !== 'applied') return;
+      configInfo.reset();
+      configInfo.set({ hash: r.configHash }, 1);
+      // Jobs no longer in the file leave the per-job gauges.
+      const kept = new Set(names);
+      for (const job of jobs) if (!kept.has(job)) lastSuccess.remove({ job });
+      jobs = names;
     },
   };
 }

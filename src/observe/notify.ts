@@ -55,23 +55,26 @@ const NOTIFY_OUTCOMES = new Set(['failed', 'timeout', 'lock-lost']);
 const retryable = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
 export class NotifySink implements EventSink {
-  readonly #jobs: Map<string, JobSpec>;
+  #jobs: Map<string, JobSpec>;
+  #defaultUrl: string | undefined;
   readonly #background: Background;
 
   constructor(private readonly o: NotifyOptions) {
     this.#jobs = new Map(o.jobs.map((j) => [j.name, j]));
+    this.#defaultUrl = o.defaultUrl;
     this.#background = new Background('notify', o.log, 100);
   }
 
-  /** True when some job would notify: no sink is needed otherwise. */
-  static wanted(jobs: readonly JobSpec[], defaultUrl: string | undefined): boolean {
-    return defaultUrl !== undefined || jobs.some((j) => j.notify !== undefined);
+  /** A reloaded jobs file: its jobs' notify= and its NOTIFY_URL apply from the next run's end. */
+  reconfigure(jobs: readonly JobSpec[], defaultUrl: string | undefined): void {
+    this.#jobs = new Map(jobs.map((j) => [j.name, j]));
+    this.#defaultUrl = defaultUrl;
   }
 
   emit(e: RunEvent): void {
     if (e.event !== 'run-finished') return;
     const job = this.#jobs.get(e.job);
-    const url = job?.notify ?? this.o.defaultUrl;
+    const url = job?.notify ?? this.#defaultUrl;
     if (!url) return;
     if (!NOTIFY_OUTCOMES.has(e.outcome) && !(e.outcome === 'ok' && job?.notifyOn === 'always')) return;
     const record = recordOf(e, (this.o.now ?? Date.now)());

@@ -18,7 +18,7 @@ import { withTimeout } from './probes.js';
 import { errorMessage } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
 import { LogSink } from './log-sink.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics, ReloadResult } from './metrics.js';
 import { NotifySink } from './notify.js';
 import { PingSink } from './pings.js';
 import { RunTracker } from './run-tracker.js';
@@ -32,6 +32,8 @@ export interface Observers {
   metricsAddress?: string;
   /** Starts heartbeats: call once the scheduler has started. */
   start(): void;
+  /** A reload of the jobs file was applied, rejected or found unchanged: every observer follows it. */
+  reloaded(r: ReloadResult, config?: { jobs: readonly JobSpec[]; settings: Settings }): void;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,8 @@ export async function attachObservers(o: {
   metricsAddr?: string;
   /** Publish this instance's heartbeat (a scheduling instance; not `once`). */
   heartbeat?: boolean;
+  /** The hash of the configuration running (config-change.ts), in heartbeats and metrics. */
+  configHash?: string;
 }): Promise<Observers> {
   o.events.add(new LogSink(o.log));
   const tracker = new RunTracker();
@@ -76,28 +80,37 @@ export async function attachObservers(o: {
   const fleet = o.store.fleet(retentionOf(o.settings));
   const history = new HistorySink(fleet, o.log);
   o.events.add(history);
-  const notify = NotifySink.wanted(o.jobs, o.settings.notifyUrl) ? new NotifySink({ jobs: o.jobs, defaultUrl: o.settings.notifyUrl, log: o.log }) : null;
-  if (notify) o.events.add(notify);
-  const pings = PingSink.wanted(o.jobs) ? new PingSink(o.jobs, o.log) : null;
-  if (pings) o.events.add(pings);
+  // Both are attached even when no job uses them: a reload may add notify= or ping=.
+  const notify = new NotifySink({ jobs: o.jobs, defaultUrl: o.settings.notifyUrl, log: o.log });
+  o.events.add(notify);
+  const pings = new PingSink(o.jobs, o.log);
+  o.events.add(pings);
   let server: { address: string; close(): Promise<void> } | undefined;
   let metrics: Metrics | undefined;
   if (o.metricsAddr) {
     const [{ createMetrics }, { startObserveServer }] = await Promise.all([import('./metrics.js'), import('./http-server.js')]);
-    metrics = await createMetrics({ store: o.store, db: o.db, scheduler: o.scheduler, instance: o.instance, lastSuccess: await lastSuccesses(fleet, o.jobs, o.log), jobs: o.jobs.map((j) => j.name) });
+    metrics = await createMetrics({ store: o.store, db: o.db, scheduler: o.scheduler, instance: o.instance, lastSuccess: await lastSuccesses(fleet, o.jobs, o.log), jobs: o.jobs.map((j) => j.name), configHash: o.configHash });
     o.events.add(metrics);
     server = await startObserveServer(o.metricsAddr, { metrics, health: () => checkHealth({ scheduler: o.scheduler, store: o.store }), scheduler: o.scheduler });
     o.log.info({ event: 'metrics', address: server.address }, `metrics on http://${server.address}/metrics, health on /healthz`);
   }
-  const heartbeat = o.heartbeat === false ? null : new HeartbeatPublisher({ fleet, instance: o.instance, jobs: o.jobs.length, scheduler: o.scheduler, tracker, log: o.log });
+  const heartbeat = o.heartbeat === false ? null : new HeartbeatPublisher({ fleet, instance: o.instance, jobs: o.jobs.length, configHash: o.configHash, scheduler: o.scheduler, tracker, log: o.log });
   return {
     fleet,
     tracker,
     metrics,
     metricsAddress: server?.address,
     start: () => heartbeat?.start(),
+    reloaded(r, config) {
+      if (r.result === 'applied' && config) {
+        notify.reconfigure(config.jobs, config.settings.notifyUrl);
+        pings.reconfigure(config.jobs);
+        heartbeat?.reconfigure(config.jobs.length, r.configHash);
+      }
+      metrics?.reloaded(r, config ? config.jobs.map((j) => j.name) : []);
+    },
     async close() {
-      await Promise.all([history.flush(3_000), notify?.flush(10_000), pings?.flush(5_000), heartbeat?.stop(2_000)]);
+      await Promise.all([history.flush(3_000), notify.flush(10_000), pings.flush(5_000), heartbeat?.stop(2_000)]);
       await server?.close();
     },
   };

@@ -30,7 +30,7 @@ export function pingUrl(base: string, style: PingStyle, state: PingState): strin
 }
 
 export class PingSink implements EventSink {
-  readonly #jobs: Map<string, { url: string; style: PingStyle }>;
+  #jobs: Map<string, { url: string; style: PingStyle }>;
   readonly #background: Background;
 
   constructor(
@@ -38,12 +38,17 @@ export class PingSink implements EventSink {
     private readonly log: Logger,
     private readonly timeoutMs = 5_000,
   ) {
-    this.#jobs = new Map(jobs.filter((j) => j.ping !== undefined).map((j) => [j.name, { url: j.ping!, style: j.pingStyle }]));
+    this.#jobs = PingSink.#targets(jobs);
     this.#background = new Background('ping', log, 200);
   }
 
-  static wanted(jobs: readonly JobSpec[]): boolean {
-    return jobs.some((j) => j.ping !== undefined);
+  static #targets(jobs: readonly JobSpec[]): Map<string, { url: string; style: PingStyle }> {
+    return new Map(jobs.filter((j) => j.ping !== undefined).map((j) => [j.name, { url: j.ping!, style: j.pingStyle }]));
+  }
+
+  /** A reloaded jobs file: its jobs' ping= apply from the next event. */
+  reconfigure(jobs: readonly JobSpec[]): void {
+    this.#jobs = PingSink.#targets(jobs);
   }
 
   emit(e: RunEvent): void {

@@ -11,12 +11,17 @@
  * jitter=: a cron or rate occurrence keeps its nominal time as its id (claims, history, misfire)
  * and is claimed and started at nominal + its offset (Attempt.startAt); an interval generation is
  * claimed when due and its start waits its offset, holding the lock (jitter-hold.ts).
+ * Reload (reconfigure): added jobs are planned, removed ones stop being claimed (runs in progress
+ * finish), changed ones take their new definition from their next occurrence. Each planned wake
+ * belongs to one job state and one definition: a wake whose job was removed or redefined since it
+ * was planned does nothing.
  * Every wait goes through the injected clock, so the whole core runs on a fake clock in tests.
  */
 import type { Knex } from 'knex';
 import { errorMessage } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
 import type { CoordinationStore } from '../coordination/store.js';
+import type { JobsChange } from '../jobsfile/config-change.js';
 import { jitteredStart, nextStart, type JobSpec } from '../jobsfile/job.js';
 import { cronSchedule, previousOccurrence, rateSchedule, type Schedule } from '../schedule/schedule.js';
 import type { Watcher } from '../watchers/define-watcher.js';
@@ -56,6 +61,19 @@ export interface JobState {
   runningHere: number;
 }
 
+/** A job as the scheduler holds it: its definition and its one planned wake. */
+interface JobSlot {
+  job: JobSpec;
+  /** Next planned start (ms), null for none. */
+  next: number | null;
+  /** Cancels the planned wake. */
+  cancel: (() => void) | null;
+  /** The last cron or rate occurrence handed to the pipeline: a redefinition plans after it. */
+  fired: number | null;
+  /** An interval attempt is in flight: it plans the next one (with the slot's definition) when it ends. */
+  busy: boolean;
+}
+
 /** Retry delays of an interval job whose claim failed, by consecutive failure. */
 const RETRY_MS = [250, 500, 1_000, 2_000, 5_000];
 /**
@@ -76,7 +94,7 @@ export class Scheduler {
   readonly #pipeline: RunPipeline;
   readonly #occurrenceGates: readonly Gate[];
   readonly #intervalGates: readonly Gate[];
-  readonly #states = new Map<string, { job: JobSpec; next: number | null }>();
+  readonly #slots = new Map<string, JobSlot>();
   /** Jobs whose next occurrence is planned after the due runs have started. */
   readonly #toPlan: Array<() => void> = [];
   /** Interval starts waiting for their jitter: each ends its wait (false) when claiming stops. */
@@ -109,7 +127,6 @@ export class Scheduler {
     const waitUntil = (at: number): Promise<void> => new Promise((resolve) => this.#timeline.at(at, resolve, true));
     this.#occurrenceGates = [wokeInTime(clock, this.#pressure), skew, claimOccurrence(store, clock, this.#pressure, instance), startOnTime(store, clock, this.#pressure, waitUntil)];
     this.#intervalGates = [skew, claimIntervalGeneration(store, clock, this.#pressure, instance), holdForJitter(store, clock, this.#pressure, deps.log, (at) => this.#hold(at))];
-    for (const job of deps.jobs) this.#states.set(job.name, { job, next: null });
   }
 
   get skewMs(): number | null {
@@ -131,7 +148,7 @@ export class Scheduler {
   }
 
   states(): JobState[] {
-    return [...this.#states.values()].map((s) => ({ ...s, runningHere: this.#pipeline.runningHere(s.job.name) }));
+    return [...this.#slots.values()].map((s) => ({ job: s.job, next: s.next, runningHere: this.#pipeline.runningHere(s.job.name) }));
   }
 
   async start(): Promise<void> {
@@ -143,16 +160,59 @@ export class Scheduler {
     this.#heartbeat();
     const now = clock.now();
     for (const job of this.#deps.jobs) {
-      if (!job.enabled) continue; // enabled=false: in the file, never scheduled
-      if (job.mode === 'interval') {
-        this.#planInterval(job, now, 0);
-        continue;
-      }
-      const schedule = job.schedule.kind === 'cron' ? cronSchedule(job.schedule, job.tz) : rateSchedule(job.schedule);
-      // With jitter=, the latest occurrence may not have started yet: it is the first to plan.
-      this.#plan(job, schedule, nextStart(job, schedule, now)?.occurrence ?? null);
-      if (job.misfire === 'once') void this.#catchUp(job, schedule, now);
+      const slot: JobSlot = { job, next: null, cancel: null, fired: null, busy: false };
+      this.#slots.set(job.name, slot);
+      this.#schedule(slot, now);
+      if (job.enabled && job.misfire === 'once' && job.mode !== 'interval') void this.#catchUp(slot, scheduleOf(job), now);
     }
+  }
+
+  /**
+   * Applies a reloaded jobs file: added jobs are planned, removed ones are no longer claimed (their
+   * runs in progress finish), changed ones are planned afresh with their new definition, from
+   * after the occurrence already handed on (cron, rate) or when the run in flight ends (interval).
+   */
+  reconfigure(change: JobsChange): void {
+    if (this.#stopping) return;
+    const now = this.#deps.clock.now();
+    for (const job of change.removed) {
+      this.#slots.get(job.name)?.cancel?.();
+      this.#slots.delete(job.name);
+    }
+    for (const { after } of change.changed) {
+      const slot = this.#slots.get(after.name);
+      if (!slot) continue;
+      slot.cancel?.();
+      slot.cancel = null;
+      slot.job = after;
+      slot.next = null;
+      if (!slot.busy) this.#schedule(slot, now);
+    }
+    for (const job of change.added) {
+      const slot: JobSlot = { job, next: null, cancel: null, fired: null, busy: false };
+      this.#slots.set(job.name, slot);
+      this.#schedule(slot, now);
+    }
+  }
+
+  /**
+   * Plans a slot's first wake after `from`, and after the occurrence it last handed on (enabled=false:
+   * in the file, never scheduled).
+   */
+  #schedule(slot: JobSlot, from: number): void {
+    const { job } = slot;
+    if (!job.enabled) return;
+    if (job.mode === 'interval') return this.#planInterval(slot, job, from, 0);
+    const schedule = scheduleOf(job);
+    // With jitter=, the latest occurrence may not have started yet: it is the first to plan.
+    let at = nextStart(job, schedule, from)?.occurrence ?? null;
+    if (at !== null && slot.fired !== null && at <= slot.fired) at = schedule.next(slot.fired);
+    this.#plan(slot, job, schedule, at);
+  }
+
+  /** The slot still holds this definition of its job (not removed, not redefined since). */
+  #current(slot: JobSlot, job: JobSpec): boolean {
+    return slot.job === job && this.#slots.get(job.name) === slot;
   }
 
   /** Stops claiming; running jobs go on (their locks renewed) until drain() or abort(). */
@@ -207,21 +267,27 @@ export class Scheduler {
     });
   }
 
-  #plan(job: JobSpec, schedule: Schedule, at: number | null): void {
-    const state = this.#states.get(job.name)!;
+  #plan(slot: JobSlot, job: JobSpec, schedule: Schedule, at: number | null): void {
+    slot.cancel = null;
     if (at === null) {
-      state.next = null;
+      slot.next = null;
       return;
     }
     const startAt = jitteredStart(job, at);
-    state.next = startAt;
+    slot.next = startAt;
     // At most a quarter of the lock's lifetime ahead, so the lock is renewed well before it lapses.
     const claimAt = job.overlap === 'skip' ? startAt : startAt - Math.min(CLAIM_AHEAD_MS, job.lockTtlMs / 4);
-    this.#timeline.at(claimAt, () => {
+    slot.cancel = this.#timeline.at(claimAt, () => {
+      if (!this.#current(slot, job)) return;
       this.lastTick = this.#deps.clock.now();
+      slot.cancel = null;
+      slot.fired = at;
       if (!this.#stopping) void this.#pipeline.run(this.#attempt(job, at, claimAt), this.#occurrenceGates);
       // Planning the next occurrence waits until the due runs have started.
-      if (this.#toPlan.push(() => this.#plan(job, schedule, schedule.next(at))) === 1) setImmediate(() => this.#planPending());
+      const next = (): void => {
+        if (this.#current(slot, job)) this.#plan(slot, job, schedule, schedule.next(at));
+      };
+      if (this.#toPlan.push(next) === 1) setImmediate(() => this.#planPending());
     });
   }
 
@@ -230,7 +296,8 @@ export class Scheduler {
   }
 
   /** misfire=once: run the latest occurrence missed while no instance was up, if the fleet never claimed it. */
-  async #catchUp(job: JobSpec, schedule: Schedule, now: number): Promise<void> {
+  async #catchUp(slot: JobSlot, schedule: Schedule, now: number): Promise<void> {
+    const { job } = slot;
     const latest = previousOccurrence(schedule, now);
     // Its jittered start still to come: it is planned (start()), so nothing was missed.
     if (latest === null || jitteredStart(job, latest) > now) return;
@@ -243,31 +310,44 @@ export class Scheduler {
       return;
     }
     this.#deps.log.info({ event: 'misfire', job: job.name, occurrence: latest }, 'running the latest missed occurrence once (misfire=once)');
-    if (!this.#stopping) await this.#pipeline.run(this.#attempt(job, latest, null), this.#occurrenceGates);
+    if (!this.#stopping && this.#current(slot, job)) await this.#pipeline.run(this.#attempt(job, latest, null), this.#occurrenceGates);
   }
 
-  #planInterval(job: JobSpec, at: number, failures: number): void {
-    this.#states.get(job.name)!.next = at;
-    this.#timeline.at(at, () => void this.#intervalAttempt(job, failures));
+  #planInterval(slot: JobSlot, job: JobSpec, at: number, failures: number): void {
+    slot.next = at;
+    slot.cancel = this.#timeline.at(at, () => {
+      if (!this.#current(slot, job)) return;
+      slot.cancel = null;
+      void this.#intervalAttempt(slot, job, failures);
+    });
   }
 
-  async #intervalAttempt(job: JobSpec, failures: number): Promise<void> {
+  async #intervalAttempt(slot: JobSlot, job: JobSpec, failures: number): Promise<void> {
     const { clock } = this.#deps;
     if (this.#stopping) return;
+    slot.busy = true;
+    let outcome;
+    try {
+      outcome = await this.#pipeline.run({ job, id: 0, nominal: clock.now(), manual: false, claimAt: null, startBy: null, lease: null, dryRun: false }, this.#intervalGates);
+    } finally {
+      slot.busy = false;
+    }
+    if (this.#stopping || this.#slots.get(job.name) !== slot) return;
+    // Redefined meanwhile: the new definition starts afresh (its own interval from now).
+    if (slot.job !== job) return this.#schedule(slot, clock.now());
     const everyMs = job.schedule.kind === 'every' ? job.schedule.everyMs : 0;
-    const now = clock.now();
-    const outcome = await this.#pipeline.run({ job, id: 0, nominal: now, manual: false, claimAt: null, startBy: null, lease: null, dryRun: false }, this.#intervalGates);
-    if (this.#stopping) return;
     switch (outcome.kind) {
       case 'ran':
-        return this.#planInterval(job, clock.now() + everyMs, 0);
+        return this.#planInterval(slot, job, clock.now() + everyMs, 0);
       case 'defer':
-        return this.#planInterval(job, clock.now() + outcome.ms, 0);
+        return this.#planInterval(slot, job, clock.now() + outcome.ms, 0);
       default:
         // Paused: one skip recorded per attempt; the next attempt an interval later.
-        if (outcome.kind === 'skip' && outcome.reason === 'paused') return this.#planInterval(job, clock.now() + everyMs, 0);
+        if (outcome.kind === 'skip' && outcome.reason === 'paused') return this.#planInterval(slot, job, clock.now() + everyMs, 0);
         // Skipped (the store unreachable or slow, or the clock skewed): try again with backoff.
-        return this.#planInterval(job, clock.now() + RETRY_MS[Math.min(failures, RETRY_MS.length - 1)]!, failures + 1);
+        return this.#planInterval(slot, job, clock.now() + RETRY_MS[Math.min(failures, RETRY_MS.length - 1)]!, failures + 1);
     }
   }
 }
+
+const scheduleOf = (job: JobSpec): Schedule => (job.schedule.kind === 'cron' ? cronSchedule(job.schedule, job.tz) : rateSchedule(job.schedule));

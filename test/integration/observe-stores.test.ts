@@ -45,7 +45,7 @@ function rec(job: string, at: number, n: number): RunRecord {
   return { job, mode: 'cron', occurrence: new Date(at).toISOString(), nominal: new Date(at).toISOString(), instance: `i${n}`, fence: n, outcome: 'ok', startedAt: null, endedAt: null, durationMs: 1, latenessMs: 0, attempts: 1, manual: false, at };
 }
 
-const beat = (instance: string, now: number): Heartbeat => ({ instance, host: 'h', pid: 1, version: '0', startedAt: now, lastBeat: now, skewMs: 0, jobs: 1, state: 'running', running: [] });
+const beat = (instance: string, now: number): Heartbeat => ({ instance, host: 'h', pid: 1, version: '0', startedAt: now, lastBeat: now, skewMs: 0, jobs: 1, configHash: 'abc123abc123', state: 'running', running: [] });
 
 test('Redis history keeps the newest HISTORY_LIMIT records per job and drops those older than HISTORY_MAX_AGE', async () => {
   const now = Date.now();

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SqliteStore } from '../../src/coordination/embedded/sqlite-store.js';
 import type { CoordinationStore } from '../../src/coordination/store.js';
+import { diffJobs } from '../../src/jobsfile/config-change.js';
 import { parseJobsFile } from '../../src/jobsfile/parse.js';
 import type { Logger } from '../../src/base/logger.js';
 import { EventBus, type RunEvent } from '../../src/scheduler/events.js';
@@ -38,6 +39,8 @@ interface World {
   store: SqliteStore;
   scheduler: Scheduler;
   events: RunEvent[];
+  /** Applies a new jobs file, as a reload does. */
+  reload(lines: string[]): void;
   /** Events of one kind for one job, as [offset from T0 (ms) of the occurrence, outcome or reason]. */
   of(job: string, kind: RunEvent['event']): Array<[number, string]>;
 }
@@ -54,11 +57,18 @@ async function world(lines: string[], o: { storeSkewMs?: number; prepare?: (stor
   bus.add({ emit: (e) => events.push(e) });
   const scheduler = new Scheduler({ jobs: jf.jobs, registry, store, clock, log: silent, events: bus, instance: 'core', maxClockSkewMs: o.maxClockSkewMs ?? 5_000 });
   await scheduler.start();
+  let running = jf.jobs;
   return {
     clock,
     store,
     scheduler,
     events,
+    reload(next) {
+      const parsed = parseJobsFile({ text: next.join('\n'), file: 'core.conf', env: {}, watchers: registry, now: clock.now() });
+      assert.deepEqual(parsed.diagnostics.filter((d) => d.severity === 'error'), []);
+      scheduler.reconfigure(diffJobs(running, parsed.jobs));
+      running = parsed.jobs;
+    },
     of: (job, kind) =>
       events
         .filter((e) => e.job === job && e.event === kind)
@@ -228,6 +238,46 @@ describe('scheduler core on a fake clock', () => {
     assert.deepEqual(w.of('p', 'run-finished'), [[500, 'ok'], [3_500, 'ok'], [4_500, 'ok']], 'the paused occurrences never ran, later ones do');
     const ivStarts = w.events.flatMap((e) => (e.event === 'run-finished' && e.job === 'iv' ? [e.startedAt - T0] : []));
     assert.deepEqual(ivStarts, [0, 1_000, 4_000]);
+    w.scheduler.stopClaiming();
+    await w.store.close();
+  });
+
+  test('reload: an added job is planned, a removed one is no longer claimed, a changed one runs its new definition from its next occurrence', async () => {
+    const w = await world(['* * * * * * cron work name=keep', '* * * * * * cron work name=gone', '*/2 * * * * * cron work name=change']);
+    await w.clock.advance(1_000); // to 1.5 s: keep and gone ran at 0.5 s; change is due at 2 s
+    w.reload(['* * * * * * cron work name=keep', '*/3 * * * * * cron work name=change', '* * * * * * cron work name=added']);
+    await w.clock.advance(3_700); // to 5.2 s
+    assert.deepEqual(w.of('keep', 'run-finished').map(([t]) => t), [500, 1_500, 2_500, 3_500, 4_500], 'an unchanged job is untouched');
+    assert.deepEqual(w.of('gone', 'run-finished').map(([t]) => t), [500], 'a removed job is no longer claimed');
+    // */2 would have run at seconds 2 and 4 (1.5 s, 3.5 s); */3 runs at second 3 (2.5 s).
+    assert.deepEqual(w.of('change', 'run-finished').map(([t]) => t), [2_500], 'the new schedule (*/3) from the next occurrence');
+    assert.deepEqual(w.of('added', 'run-finished').map(([t]) => t), [1_500, 2_500, 3_500, 4_500]);
+    w.scheduler.stopClaiming();
+    await w.store.close();
+  });
+
+  test('reload: an interval job redefined while it runs finishes that run, then runs on its new interval', async () => {
+    const w = await world(['@every 1s interval work name=iv ms=1500']);
+    await w.clock.advance(500); // the first run (0 - 1.5 s) is in flight
+    w.reload(['@every 3s interval work name=iv ms=100']);
+    await w.clock.advance(5_000); // to 5.5 s
+    const runs = w.events.flatMap((e) => (e.event === 'run-finished' && e.job === 'iv' ? [[e.startedAt - T0, e.durationMs]] : []));
+    // The first run ends at 1.5 s (old definition); the next is due 3 s after it ended (4.5 s).
+    assert.deepEqual(runs, [[0, 1_500], [4_500, 100]]);
+    w.scheduler.stopClaiming();
+    await w.store.close();
+  });
+
+  test('reload: a job removed and added back runs again; enabled=false in a reload stops it', async () => {
+    const w = await world(['* * * * * * cron work name=j']);
+    await w.clock.advance(1_000); // ran at 0.5 s
+    w.reload([]);
+    await w.clock.advance(1_000); // 1.5 s not run
+    w.reload(['* * * * * * cron work name=j']);
+    await w.clock.advance(1_000); // 2.5 s runs
+    w.reload(['* * * * * * cron work name=j enabled=false']);
+    await w.clock.advance(2_000);
+    assert.deepEqual(w.of('j', 'run-finished').map(([t]) => t), [500, 2_500]);
     w.scheduler.stopClaiming();
     await w.store.close();
   });

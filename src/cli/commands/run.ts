@@ -1,6 +1,8 @@
 /**
- * `iamwatch run`: schedule every job until SIGINT, SIGTERM or SIGHUP.
- * First signal: stop claiming, let running jobs finish up to SHUTDOWN_TIMEOUT (locks still
+ * `iamwatch run`: schedule every job until SIGINT or SIGTERM.
+ * SIGHUP, or a change to the jobs file (config-watch.ts), reloads it (reload.ts): validated first,
+ * applied live when valid, logged and counted when not.
+ * First stop signal: stop claiming, let running jobs finish up to SHUTDOWN_TIMEOUT (locks still
  * renewed), then abort what remains (each run stops within its watcher's abort grace or is
  * abandoned), release every lock, close Redis then the database, exit 0.
  * Second signal: abandon running jobs at once, release their locks, exit 128 + the signal.
@@ -22,9 +24,12 @@ import { Scheduler } from '../../scheduler/scheduler.js';
 import { formatDuration } from '../../schedule/duration.js';
 import type { DashboardFeed } from '../../tui/feed.js';
 import type { LiveDashboard } from '../../tui/live-dashboard.js';
+import { configHash } from '../../jobsfile/config-change.js';
+import { watchConfig, type ConfigWatch } from '../config-watch.js';
 import { configFrom, loadValidJobsFile } from '../load.js';
 import { guardProcess, type ProcessGuard } from '../process-guard.js';
-import { stopSignals } from '../signals.js';
+import { Reloader } from '../reload.js';
+import { reloadSignal, stopSignals } from '../signals.js';
 import { interactiveTerminal } from '../terminal.js';
 import { err, printDiagnostics, useColor } from '../output.js';
 import type { LogFormat } from '../../observe/logger.js';
@@ -43,6 +48,7 @@ export interface RunOptions {
   tui: boolean;
   /** host:port for /metrics and /healthz (overrides METRICS_ADDR). */
   metrics?: string;
+  allowWritableConfig?: boolean;
 }
 
 export interface RunOutcome {
@@ -58,7 +64,12 @@ export function wantsDashboard(opts: Pick<RunOptions, 'tui' | 'logFormat'>, inte
 }
 
 export async function run(opts: RunOptions): Promise<RunOutcome> {
-  const sig = stopSignals();
+  const sig = stopSignals(['SIGINT', 'SIGTERM']);
+  // SIGHUP reloads; one that comes while starting is kept for when the reloader is ready.
+  let reloader: Reloader | undefined;
+  let hupWhileStarting = false;
+  const disposeHup = reloadSignal(() => (reloader ? void reloader.request('SIGHUP') : (hupWhileStarting = true)));
+  let configWatch: ConfigWatch | undefined;
   let tail: LogTail | undefined;
   let dashboard: LiveDashboard | undefined;
   let feed: DashboardFeed | undefined;
@@ -86,11 +97,25 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
     const events = new EventBus((e) => log.error({ event: 'sink-failed', err: errorMessage(e) }, 'an event listener failed'));
     scheduler = new Scheduler({ jobs, registry, store, clock: systemClock, log, events, instance, maxClockSkewMs: settings.maxClockSkewMs, db });
     const { attachObservers } = await import('../../observe/observers.js');
-    observers = await attachObservers({ events, scheduler, store, db, settings, jobs, file: jobsFile.file, instance, log, metricsAddr: opts.metrics ?? settings.metricsAddr });
+    const hash = configHash({ settings, jobs });
+    observers = await attachObservers({ events, scheduler, store, db, settings, jobs, file: jobsFile.file, instance, log, metricsAddr: opts.metrics ?? settings.metricsAddr, configHash: hash });
     await scheduler.start();
     observers.start();
+    const live = { scheduler, observers };
+    reloader = new Reloader({
+      file: jobsFile.file,
+      registry,
+      allowWritable: opts.allowWritableConfig,
+      running: { settings, jobs },
+      log,
+      apply: (next) => live.scheduler.reconfigure(next.change),
+      onResult: (r, config) => live.observers.reloaded(r, config),
+    });
+    const r = reloader;
+    configWatch = await watchConfig(jobsFile.file, () => void r.request('file changed'));
+    if (hupWhileStarting) void reloader.request('SIGHUP');
     log.info(
-      { event: 'started', jobs: jobs.length, file: jobsFile.file, redis: settings.redisUrl ? redactUrl(settings.redisUrl) : null, skewMs: scheduler.skewMs },
+      { event: 'started', jobs: jobs.length, file: jobsFile.file, redis: settings.redisUrl ? redactUrl(settings.redisUrl) : null, skewMs: scheduler.skewMs, configHash: hash },
       `scheduling ${jobs.length} job${jobs.length === 1 ? '' : 's'} from ${jobsFile.file}`,
     );
     if (tail) {
@@ -117,19 +142,21 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
 
     const stop = await Promise.race([sig.first.then((signal) => ({ signal, crash: undefined })), guard.crashed.then((crash) => ({ signal: 'SIGTERM' as NodeJS.Signals, crash }))]);
     const { signal } = stop;
+    configWatch.close();
     scheduler.stopClaiming();
     const running = scheduler.runningCount;
+    // SHUTDOWN_TIMEOUT as the last reload left it.
+    const { shutdownTimeoutMs } = reloader.running.settings;
     if (stop.crash === undefined) {
-      if (feed) feed.shutdown = { phase: 'draining', running, deadline: Date.now() + settings.shutdownTimeoutMs, signal };
+      if (feed) feed.shutdown = { phase: 'draining', running, deadline: Date.now() + shutdownTimeoutMs, signal };
       dashboard?.refresh();
-      const hup = signal === 'SIGHUP' ? ' (SIGHUP stops iamwatch like SIGTERM)' : '';
-      log.info({ event: 'shutdown', signal, running, timeoutMs: settings.shutdownTimeoutMs }, running > 0
-        ? `${signal}${hup}: no new runs; waiting up to ${formatDuration(settings.shutdownTimeoutMs)} for ${running} running job${running === 1 ? '' : 's'} (signal again to abort them)`
-        : `${signal}${hup}: shutting down`);
+      log.info({ event: 'shutdown', signal, running, timeoutMs: shutdownTimeoutMs }, running > 0
+        ? `${signal}: no new runs; waiting up to ${formatDuration(shutdownTimeoutMs)} for ${running} running job${running === 1 ? '' : 's'} (signal again to abort them)`
+        : `${signal}: shutting down`);
     }
     const cutShort = Promise.race([sig.second, guard.crashed]).then(() => true);
     // Drain: running jobs finish on their own, up to SHUTDOWN_TIMEOUT, locks still renewed.
-    let forced = stop.crash !== undefined || (await Promise.race([scheduler.drain(settings.shutdownTimeoutMs).then(() => false), cutShort]));
+    let forced = stop.crash !== undefined || (await Promise.race([scheduler.drain(shutdownTimeoutMs).then(() => false), cutShort]));
     if (scheduler.runningCount > 0) {
       if (feed) feed.shutdown = { phase: 'aborting', running: scheduler.runningCount, signal };
       dashboard?.refresh();
@@ -158,6 +185,8 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
     return { signal, forced };
   } finally {
     sig.dispose();
+    disposeHup();
+    configWatch?.close();
     guard?.dispose();
     if (!ok) {
       // Failed on the way (e.g. the metrics port was taken): stop what started, close what was

@@ -1,0 +1,128 @@
+/**
+ * Reloading the jobs file of a running `iamwatch run` (on SIGHUP, or when the file changes):
+ * the new file is read and validated first. With any error the running configuration stays:
+ * every diagnostic is logged at error level as FILE:LINE:COL and the rejection is counted.
+ * Valid, it is applied: jobs added, removed and changed (config-change.ts) go to the scheduler,
+ * live settings (NOTIFY_URL, SHUTDOWN_TIMEOUT) take effect, and any other changed setting is
+ * logged as needing a restart (the running value stays). Reloads run one at a time; one asked for
+ * while another runs follows it.
+ */
+import { errorMessage } from '../base/errors.js';
+import type { Logger } from '../base/logger.js';
+import { configHash, diffJobs, diffSettings, type JobsChange, type RunningConfig } from '../jobsfile/config-change.js';
+import type { Diagnostic } from '../jobsfile/job.js';
+import type { ReloadResult } from '../observe/metrics.js';
+import type { WatcherRegistry } from '../watchers/registry.js';
+import { reloadJobsFile } from './load.js';
+
+export type ReloadCause = 'SIGHUP' | 'file changed';
+
+export interface AppliedConfig extends RunningConfig {
+  configHash: string;
+  change: JobsChange;
+}
+
+export interface ReloaderOptions {
+  file: string;
+  registry: WatcherRegistry;
+  allowWritable?: boolean;
+  running: RunningConfig;
+  log: Logger;
+  /** Puts a valid new configuration into effect. */
+  apply(next: AppliedConfig): void;
+  /** Every reload's result (metrics, the dashboard). */
+  onResult(r: ReloadResult, config?: RunningConfig): void;
+}
+
+const where = (d: Diagnostic): string => (d.line > 0 ? `${d.file}:${d.line}:${d.col}` : d.file);
+const names = (jobs: ReadonlyArray<{ name: string }>): string[] => jobs.map((j) => j.name);
+
+export class Reloader {
+  #running: RunningConfig;
+  #hash: string;
+  #chain: Promise<void> = Promise.resolve();
+  #queued = false;
+
+  constructor(private readonly o: ReloaderOptions) {
+    this.#running = o.running;
+    this.#hash = configHash(o.running);
+  }
+
+  /** The hash of the configuration running now. */
+  get configHash(): string {
+    return this.#hash;
+  }
+
+  get running(): RunningConfig {
+    return this.#running;
+  }
+
+  /** Asks for a reload; resolves when it (or the one it joined) is done. Never rejects. */
+  request(cause: ReloadCause): Promise<void> {
+    if (this.#queued) return this.#chain;
+    this.#queued = true;
+    this.#chain = this.#chain.then(async () => {
+      this.#queued = false;
+      try {
+        await this.#reload(cause);
+      } catch (err) {
+        this.o.log.error({ event: 'reload-failed', cause, err: errorMessage(err) }, `reload (${cause}) failed: ${errorMessage(err)}; still running the previous configuration`);
+        this.o.onResult({ result: 'rejected', errors: 1 });
+      }
+    });
+    return this.#chain;
+  }
+
+  async #reload(cause: ReloadCause): Promise<void> {
+    const { log, file } = this.o;
+    const { jobsFile } = await reloadJobsFile(file, this.o.registry, { allowWritable: this.o.allowWritable });
+    const errors = jobsFile.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) {
+      for (const d of errors) log.error({ event: 'reload-error', file: d.file, line: d.line, col: d.col, err: d.message }, `${where(d)}: error: ${d.message}`);
+      log.error(
+        { event: 'reload-rejected', cause, file, errors: errors.length, configHash: this.#hash },
+        `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'} (${cause}); still running the previous configuration (${this.#hash})`,
+      );
+      this.o.onResult({ result: 'rejected', errors: errors.length });
+      return;
+    }
+    const settingsChange = diffSettings(this.#running.settings, jobsFile.settings);
+    const change = diffJobs(this.#running.jobs, jobsFile.jobs);
+    const next: RunningConfig = { settings: settingsChange.settings, jobs: jobsFile.jobs };
+    const hash = configHash(next);
+    if (settingsChange.needRestart.length > 0) {
+      const list = settingsChange.needRestart.join(', ');
+      log.warn({ event: 'reload-needs-restart', file, settings: settingsChange.needRestart }, `${list} changed in ${file}: this takes effect only after a restart; running with the previous value until then`);
+    }
+    if (hash === this.#hash) {
+      log.info({ event: 'reload-unchanged', cause, file, configHash: hash }, `${file} reloaded (${cause}): nothing to change`);
+      this.o.onResult({ result: 'unchanged' });
+      return;
+    }
+    for (const d of jobsFile.diagnostics) if (d.severity === 'warning') log.warn({ event: 'reload-warning', file: d.file, line: d.line, col: d.col, warning: d.message }, `${where(d)}: warning: ${d.message}`);
+    this.#running = next;
+    this.#hash = hash;
+    this.o.apply({ ...next, configHash: hash, change });
+    const summary = [
+      change.added.length > 0 ? `added ${names(change.added).join(', ')}` : '',
+      change.removed.length > 0 ? `removed ${names(change.removed).join(', ')}` : '',
+      change.changed.length > 0 ? `changed ${change.changed.map((c) => c.after.name).join(', ')}` : '',
+      settingsChange.applied.length > 0 ? `set ${settingsChange.applied.join(', ')}` : '',
+    ].filter(Boolean);
+    log.info(
+      {
+        event: 'reloaded',
+        cause,
+        file,
+        configHash: hash,
+        added: names(change.added),
+        removed: names(change.removed),
+        changed: change.changed.map((c) => c.after.name),
+        unchanged: change.unchanged,
+        settings: settingsChange.applied,
+      },
+      `${file} reloaded (${cause}): ${summary.join('; ') || 'settings only'}; ${jobsFile.jobs.length} job${jobsFile.jobs.length === 1 ? '' : 's'} (${hash})`,
+    );
+    this.o.onResult({ result: 'applied', configHash: hash }, next);
+  }
+}
