@@ -22,6 +22,19 @@ export function signalExit(signal: NodeJS.Signals): number {
   return signal === 'SIGINT' ? EXIT.SIGINT : signal === 'SIGHUP' ? EXIT.SIGHUP : EXIT.SIGTERM;
 }
 
+/**
+ * How a run ended, as `once` and `trigger --wait` exit: 0 ok; 130 aborted (interrupted); 3 not
+ * started because another run holds the lock or the job is paused; 4 not started because the store
+ * could not be reached; 1 for every failure (failed, timeout, lock-lost).
+ */
+export function exitForRun(outcome: string, reason: string | null = null): number {
+  if (outcome === 'ok') return EXIT.OK;
+  if (outcome === 'aborted') return EXIT.SIGINT;
+  if (outcome === 'held' || (outcome === 'skipped' && reason === 'paused')) return EXIT.LOCK_HELD;
+  if (outcome === 'skipped') return EXIT.UNAVAILABLE;
+  return EXIT.FAILURE;
+}
+
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'INVALID_INPUT':

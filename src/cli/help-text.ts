@@ -84,6 +84,14 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     settings: [...REDIS, ...LOADING],
   },
+  trigger: {
+    examples: [
+      ['run a job now on the fleet (one live instance runs it)', 'iamwatch trigger clean -c watchers.conf'],
+      ['and wait for its outcome (exit code like once)', 'iamwatch trigger clean -c watchers.conf --wait'],
+      ['for scripts', 'iamwatch trigger clean -c watchers.conf --wait --json'],
+    ],
+    settings: [...REDIS, ...LOADING],
+  },
   resume: {
     examples: [
       ['let one job run again', 'iamwatch resume clean -c watchers.conf'],

@@ -12,7 +12,7 @@ import { runExitHooks } from './exit-hooks.js';
 import { environmentText, examplesText, helpAfter, ROOT_EXAMPLES, synopsis } from './help-text.js';
 import { withJobHints } from './job-names.js';
 import { interactiveTerminal } from './terminal.js';
-import { EXIT, exitCodeFor, signalExit } from './exit-codes.js';
+import { EXIT, exitCodeFor, exitForRun, signalExit } from './exit-codes.js';
 import { colors, err, errColors, flushOutput, ignoreClosedPipes, json, out, printDiagnostics, table } from './output.js';
 
 function positiveInt(name: string, max: number) {
@@ -183,7 +183,35 @@ export function buildProgram(setExit: (exit: Exit) => void): Command {
         if (report.outcome === 'ok') out(colors.green(line));
         else err(errColors.red(line));
       }
-      setExit({ code: report.outcome === 'ok' ? EXIT.OK : report.outcome === 'aborted' ? EXIT.SIGINT : EXIT.FAILURE });
+      setExit({ code: exitForRun(report.outcome) });
+    });
+
+  program
+    .command('trigger')
+    .description('ask the fleet to run a job now: one live instance runs it like a scheduled run (exit 4 if no instance takes it)')
+    .argument('<job>', 'job name')
+    .addOption(configOption())
+    .addOption(pluginOption())
+    .addOption(trustOption())
+    .option('--wait', 'wait for the run to end: print its outcome and exit like once')
+    .option('--json', 'print the result as JSON')
+    .action(async (job: string, o: { config?: string; plugin?: string[]; allowWritableConfig?: boolean; wait?: boolean; json?: boolean }) => {
+      const { trigger, renderTrigger } = await import('./commands/trigger.js');
+      let interrupted = false;
+      const onSignal = (): void => {
+        interrupted = true;
+      };
+      process.once('SIGINT', onSignal);
+      try {
+        const report = await withJobHints([job], o, () => trigger({ ...o, job, wait: o.wait ?? false, interrupted: () => interrupted }));
+        if (o.json) json(report);
+        else if (o.wait && report.outcome !== 'ok') err(renderTrigger(report, errColors, true));
+        else out(renderTrigger(report, colors, o.wait ?? false));
+        // Without --wait the request was taken: that is success, whatever the run does after.
+        if (o.wait) setExit({ code: exitForRun(report.outcome, report.reason) });
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
     });
 
   program

@@ -30,6 +30,8 @@ export interface RunRecord {
   latenessMs: number | null;
   attempts: number;
   manual: boolean;
+  /** A manual run (`once`, `trigger`): who asked for it, user@host. */
+  by?: string;
   summary?: string;
   error?: string;
   /** When the record was written (ms epoch): ordering and retention. */

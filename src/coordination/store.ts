@@ -1,4 +1,5 @@
 import type { FleetStore, Retention } from './fleet-store.js';
+import type { TriggerQueue } from './triggers.js';
 
 /**
  * The coordination store: the only thing instances share. Two one-way doors and one lock:
@@ -95,6 +96,8 @@ export interface CoordinationStore {
   readonly connected: boolean;
   /** The run history and heartbeats kept beside the claims, within `retention`. */
   fleet(retention: Retention): FleetStore;
+  /** The queue of `iamwatch trigger` requests (triggers.ts). */
+  triggers(): TriggerQueue;
   /** cron and rate: claim one occurrence and, if won, take a running lock for it. */
   claim(req: OccurrenceClaim): Promise<ClaimResult>;
   /** interval: start the next generation if it is due and nothing runs. */

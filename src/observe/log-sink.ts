@@ -13,11 +13,11 @@ export class LogSink implements EventSink {
     const common = { event: e.event, job: e.job, occurrence };
     switch (e.event) {
       case 'run-started':
-        return this.log.info({ ...common, fence: e.fence, attempt: e.attempt, latenessMs: e.latenessMs, manual: e.manual || undefined }, e.attempt > 1 ? `retry ${e.attempt - 1} started` : 'run started');
+        return this.log.info({ ...common, fence: e.fence, attempt: e.attempt, latenessMs: e.latenessMs, manual: e.manual || undefined, by: e.by }, e.attempt > 1 ? `retry ${e.attempt - 1} started` : 'run started');
       case 'run-retry':
         return this.log.warn({ ...common, fence: e.fence, attempt: e.attempt, err: e.error, delayMs: e.delayMs }, `attempt ${e.attempt} failed; retrying in ${e.delayMs} ms`);
       case 'run-finished': {
-        const fields = { ...common, fence: e.fence, outcome: e.outcome, attempts: e.attempts, durationMs: e.durationMs, result: e.result, err: e.error, manual: e.manual || undefined };
+        const fields = { ...common, fence: e.fence, outcome: e.outcome, attempts: e.attempts, durationMs: e.durationMs, result: e.result, err: e.error, manual: e.manual || undefined, by: e.by };
         const summary = e.result?.summary ? `: ${e.result.summary}` : e.error ? `: ${e.error}` : '';
         if (e.outcome === 'ok') return this.log.info(fields, `run ok in ${e.durationMs} ms${summary}`);
         if (e.outcome === 'aborted') return this.log.warn(fields, `run aborted by shutdown after ${e.durationMs} ms`);

@@ -21,6 +21,7 @@ export function recordOf(e: RunEvent, now: number): RunRecord | null {
       latenessMs: e.latenessMs,
       attempts: e.attempts,
       manual: e.manual,
+      ...(e.by ? { by: e.by } : {}),
       ...(summary ? { summary } : {}),
       ...(e.error ? { error: redactText(e.error) } : {}),
       at: e.endedAt,
@@ -38,7 +39,8 @@ export function recordOf(e: RunEvent, now: number): RunRecord | null {
       durationMs: null,
       latenessMs: null,
       attempts: 0,
-      manual: false,
+      manual: e.manual ?? false,
+      ...(e.by ? { by: e.by } : {}),
       ...(e.detail ? { error: redactText(e.detail) } : {}),
       at: now,
     };

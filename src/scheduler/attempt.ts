@@ -28,6 +28,8 @@ export interface Attempt {
   startAt?: number;
   /** Started by a person or another instance (`once`, a trigger), not by the schedule. */
   manual: boolean;
+  /** A manual run: who asked for it (user@host), when known. */
+  by?: string;
   /** When the timeline woke for the claim (scheduled cron and rate runs); null otherwise. */
   claimAt: number | null;
   /** The latest start this occurrence may have (MAX_START_DELAY_MS after nominal), or null: no limit. */

@@ -34,11 +34,11 @@ export interface RunSummary {
 }
 
 export type RunEvent =
-  | ({ event: 'run-started'; fence: number; attempt: number; latenessMs: number; manual: boolean } & At)
+  | ({ event: 'run-started'; fence: number; attempt: number; latenessMs: number; manual: boolean; by?: string } & At)
   | ({ event: 'run-retry'; fence: number; attempt: number; error: string; delayMs: number } & At)
-  | ({ event: 'run-finished'; latenessMs: number; manual: boolean } & At & RunSummary)
-  /** `lateMs`: overloaded skips, how late the loop woke (after the claim time, or the start). */
-  | ({ event: 'occurrence-skipped'; reason: SkipReason; holder?: string; detail?: string; lateMs?: number } & At)
+  | ({ event: 'run-finished'; latenessMs: number; manual: boolean; by?: string } & At & RunSummary)
+  /** `lateMs`: overloaded skips, how late the loop woke (after the claim time, or the start). `manual`: a trigger's. */
+  | ({ event: 'occurrence-skipped'; reason: SkipReason; holder?: string; detail?: string; lateMs?: number; manual?: boolean; by?: string } & At)
   /** A running lock's renewal: `held` false means the lock was found gone. */
   | ({ event: 'lock-renewed'; fence: number; held: boolean } & At)
   /** Claimed by another run: normal in a fleet, logged at debug level. */

@@ -164,6 +164,26 @@ export function manualLock(store: CoordinationStore, clock: Clock, instance: str
   };
 }
 
+/**
+ * A fleet trigger: the job's running lock, as for `once`, but every refusal is a verdict the
+ * trigger reports: `held` (a run is in progress), a `paused` skip (recorded, with who asked), or the
+ * store failing.
+ */
+export function triggerLock(store: CoordinationStore, clock: Clock, pressure: Pressure, instance: string): Gate {
+  return async (a) => {
+    let acquired;
+    try {
+      acquired = await store.acquire({ job: a.job.name, holder: holderOf(instance, a.id, clock.now(), true), ttlMs: a.job.lockTtlMs });
+    } catch (err) {
+      return claimFailure(err, pressure);
+    }
+    if (acquired.kind === 'paused') return skip('paused', pauseSummary(acquired.pause));
+    if (acquired.kind === 'running') return { kind: 'held', holder: acquired.holder };
+    a.lease = { token: acquired.token, fence: acquired.fence, interval: a.job.mode === 'interval' };
+    return PASS;
+  };
+}
+
 /** `once --no-lock`: no running lock, but a paused job is still refused (LOCK_HELD). */
 export function manualNotPaused(store: CoordinationStore): Gate {
   return async (a) => {

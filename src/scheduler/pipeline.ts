@@ -1,6 +1,6 @@
 /**
  * The one path every run takes, whoever started it: the scheduler (cron, rate, interval), `once`,
- * and later a fleet trigger. Each caller passes its own gates; everything after them is the same,
+ * and a fleet trigger (trigger-runner.ts). Each caller passes its own gates; everything after them is the same,
  * so every run is claimed, contained, released, logged, recorded, measured and notified alike.
  *
  * In this order:
@@ -10,7 +10,8 @@
  *     2. skew       this clock within MAX_CLOCK_SKEW of the store's (else `clock-skew`)
  *     3. claim      the one-way door and the running lock, in the store (batched per instant):
  *                   a cron/rate occurrence with overlap=skip judged there, or the next interval
- *                   generation; `once` passes only the manual lock (held elsewhere: `held`)
+ *                   generation; `once` and a trigger pass only the manual lock (held
+                   elsewhere: `held`)
  *     4. start      wait for the nominal time when claimed ahead; too late to start: `overloaded`
  *   wrappers around the watcher, outermost first:
  *     5. renewal    the running lock renewed every ttl/3; losing it aborts the run (`lock-lost`)
@@ -123,7 +124,7 @@ export class RunPipeline {
       const at = { job: a.job.name, mode: a.job.mode, occurrence: a.id, nominal: a.nominal, instance: this.#d.instance };
       if (verdict.kind === 'skip') {
         const { kind: _kind, ...skip } = verdict;
-        this.#d.events.emit({ event: 'occurrence-skipped', ...at, ...skip });
+        this.#d.events.emit({ event: 'occurrence-skipped', ...at, ...skip, ...(a.manual ? { manual: true, by: a.by } : {}) });
       } else if (verdict.kind === 'taken') {
         this.#d.events.emit({ event: 'occurrence-taken', ...at });
       }
@@ -173,7 +174,7 @@ export class RunPipeline {
     const scope = { job: job.name, watcher: watcher.name, occurrence: label, fence };
     const runWatcher: RunFn = async (run, attempt) => {
       attempts = attempt;
-      events.emit({ event: 'run-started', ...base, attempt, latenessMs, manual: a.manual });
+      events.emit({ event: 'run-started', ...base, attempt, latenessMs, manual: a.manual, by: a.by });
       const ctx = new RunContext(a, watcher, run, attempt, fence, instance, this.#d.db, log);
       const result = await inWatcherScope(scope, () => watcher.run(ctx));
       // A watcher that ignored its signal still doesn't get to report success after an abort.
@@ -235,7 +236,7 @@ export class RunPipeline {
       ...(result ? { result } : {}),
       ...(error ? { error } : {}),
     };
-    events.emit({ event: 'run-finished', ...base, ...summary, latenessMs, manual: a.manual });
+    events.emit({ event: 'run-finished', ...base, ...summary, latenessMs, manual: a.manual, by: a.by });
     return { ...summary, watcher: watcher.name };
   }
 }

@@ -29,7 +29,7 @@ import type { WatcherRegistry } from '../watchers/registry.js';
 import type { Attempt, Gate } from './attempt.js';
 import type { Clock } from './clock.js';
 import type { EventSink } from './events.js';
-import { claimIntervalGeneration, claimOccurrence, MAX_START_DELAY_MS, skewWithinBound, startOnTime, wokeInTime } from './gates.js';
+import { claimIntervalGeneration, claimOccurrence, MAX_START_DELAY_MS, skewWithinBound, startOnTime, triggerLock, wokeInTime } from './gates.js';
 import { holdForJitter } from './jitter-hold.js';
 import { RunPipeline } from './pipeline.js';
 import { Pressure, type PressureSnapshot } from './pressure.js';
@@ -38,6 +38,7 @@ import { RunAborted } from './run-wrappers.js';
 import { ServerWatch } from './server-watch.js';
 import { SkewMonitor } from './skew.js';
 import { Timeline } from './timeline.js';
+import { TriggerRunner } from './trigger-runner.js';
 
 export { MAX_START_DELAY_MS } from './gates.js';
 
@@ -94,6 +95,7 @@ export class Scheduler {
   readonly #pipeline: RunPipeline;
   readonly #occurrenceGates: readonly Gate[];
   readonly #intervalGates: readonly Gate[];
+  readonly #triggers: TriggerRunner;
   readonly #slots = new Map<string, JobSlot>();
   /** Jobs whose next occurrence is planned after the due runs have started. */
   readonly #toPlan: Array<() => void> = [];
@@ -127,6 +129,16 @@ export class Scheduler {
     const waitUntil = (at: number): Promise<void> => new Promise((resolve) => this.#timeline.at(at, resolve, true));
     this.#occurrenceGates = [wokeInTime(clock, this.#pressure), skew, claimOccurrence(store, clock, this.#pressure, instance), startOnTime(store, clock, this.#pressure, waitUntil)];
     this.#intervalGates = [skew, claimIntervalGeneration(store, clock, this.#pressure, instance), holdForJitter(store, clock, this.#pressure, deps.log, (at) => this.#hold(at))];
+    this.#triggers = new TriggerRunner({
+      queue: store.triggers(),
+      pipeline: this.#pipeline,
+      gate: triggerLock(store, clock, this.#pressure, instance),
+      clock,
+      log: deps.log,
+      instance,
+      job: (name) => this.#slots.get(name)?.job,
+      hold: (at) => this.#hold(at),
+    });
   }
 
   get skewMs(): number | null {
@@ -165,6 +177,7 @@ export class Scheduler {
       this.#schedule(slot, now);
       if (job.enabled && job.misfire === 'once' && job.mode !== 'interval') void this.#catchUp(slot, scheduleOf(job), now);
     }
+    this.#triggers.start();
   }
 
   /**
@@ -218,6 +231,7 @@ export class Scheduler {
   /** Stops claiming; running jobs go on (their locks renewed) until drain() or abort(). */
   stopClaiming(): void {
     this.#stopping = true;
+    this.#triggers.stop();
     this.#timeline.stop();
     this.#skew.stop();
     for (const stop of [...this.#holds]) stop();

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SqliteStore } from '../../src/coordination/embedded/sqlite-store.js';
 import { openStateDatabase } from '../../src/coordination/embedded/sqlite.js';
+import { SCHEMA_VERSION } from '../../src/coordination/embedded/schema.js';
 import { connectRedis } from '../../src/coordination/redis/client.js';
 import { RedisStore } from '../../src/coordination/redis/redis-store.js';
 import { CLAIM_AHEAD_MS } from '../../src/scheduler/scheduler.js';
@@ -266,13 +267,13 @@ describe('pause storage', () => {
   test('embedded: a state database of schema version 1 is migrated, its claims kept, and pauses work', async () => {
     const file = path.join(dir, 'v1.sqlite');
     const v1 = openStateDatabase(file);
-    v1.exec('DROP TABLE pauses');
+    v1.exec('DROP TABLE pauses; DROP TABLE triggers');
     v1.pragma('user_version = 1');
     v1.prepare('INSERT INTO claims (job, occurrence) VALUES (?, ?)').run('purge', 5_000);
     v1.close();
     const store = SqliteStore.open(file);
     try {
-      assert.equal(Number(store.db.pragma('user_version', { simple: true })), 2);
+      assert.equal(Number(store.db.pragma('user_version', { simple: true })), SCHEMA_VERSION);
       assert.equal(await store.newestClaim('purge'), 5_000, 'existing claims kept');
       await store.pause(['purge'], { by: 'alice@host1', until: null, reason: 'x' });
       assert.equal((await store.claim({ job: 'purge', occurrence: 6_000, holder: { instance: 'a', occurrence: 6_000, startedAt: 0 }, ttlMs: 5_000, skipIfRunning: false })).kind, 'paused');

@@ -6,7 +6,7 @@
  * needing a restart. Across all of it each occurrence runs once.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -98,4 +98,29 @@ test('two instances reload an edited jobs file: added runs, removed stops, a bad
   assert.ok(runs.filter((r) => r.job === 'fresh').length >= 4, `fresh runs\n${dump}`);
   assert.ok(runs.filter((r) => r.job === 'late').length >= 1, `late runs\n${dump}`);
   assert.ok(runs.filter((r) => r.job === 'tick').length >= 8, `tick kept running\n${dump}`);
+});
+
+test('a Kubernetes ConfigMap update (the ..data symlink swapped to a new directory) is reloaded', async () => {
+  const volume = await mkdtemp(path.join(dir, 'configmap-'));
+  const out = path.join(volume, '..runs.log');
+  const version = async (name: string, jobs: string[]): Promise<void> => {
+    await mkdir(path.join(volume, name));
+    await writeFile(path.join(volume, name, 'jobs.conf'), [`OUT=${out}`, 'SHUTDOWN_TIMEOUT=5s', ...jobs, ''].join('\n'));
+  };
+  await version('..2026_01', [`* * * * * *  cron  exec  name=first ${recordCommand(0)}`]);
+  await symlink('..2026_01', path.join(volume, '..data'));
+  await symlink('..data/jobs.conf', path.join(volume, 'jobs.conf'));
+  const i = startInstance('cm', path.join(volume, 'jobs.conf'));
+  started.push(i);
+  await i.waitFor((l) => l.event === 'started', 15_000, 'started line');
+  // What the kubelet does: a new timestamped directory, a new link to it, renamed over ..data.
+  await version('..2026_02', [`* * * * * *  cron  exec  name=second ${recordCommand(0)}`]);
+  await symlink('..2026_02', path.join(volume, '..data_tmp'));
+  await rename(path.join(volume, '..data_tmp'), path.join(volume, '..data'));
+  await rm(path.join(volume, '..2026_01'), { recursive: true });
+  const l = await i.waitFor((x) => x.event === 'reloaded', 10_000, 'reloaded after the symlink swap');
+  assert.deepEqual([l.added, l.removed], [['second'], ['first']]);
+  await i.waitFor((x) => x.event === 'run-finished' && x.job === 'second', 5_000, 'the new job to run');
+  i.child.kill('SIGTERM');
+  assert.equal((await i.done).code, 0);
 });

@@ -4,7 +4,7 @@
  * files and plugins other users can write are refused. Real CLI processes throughout.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -258,5 +258,30 @@ describe('config trust', () => {
     assert.match(d.stderr, /in a directory other users can write .*chmod go-w /);
     await chmod(open, 0o1777);
     assert.equal((await runCli(['validate', '-c', inOpen])).code, 0);
+  });
+
+  // A Kubernetes ConfigMap volume: a 0777 directory, mounted read-only, so nobody can write it.
+  test('a directory others could write, on a read-only mount, is trusted', async (t) => {
+    const src = await mkdtemp(path.join(dir, 'ro-src-'));
+    const mnt = await mkdtemp(path.join(dir, 'ro-mnt-'));
+    await writeFile(path.join(src, 'w.conf'), '@every 1h rate exec name=j command=true\n');
+    await chmod(path.join(src, 'w.conf'), 0o666);
+    await chmod(src, 0o777);
+    try {
+      execFileSync('mount', ['--bind', src, mnt], { stdio: 'ignore' });
+    } catch {
+      return t.skip('bind mounts are not permitted here');
+    }
+    try {
+      execFileSync('mount', ['-o', 'remount,bind,ro', mnt], { stdio: 'ignore' });
+      const file = path.join(mnt, 'w.conf');
+      const r = await runCli(['validate', '-c', file]);
+      assert.equal(r.code, 0, r.stderr);
+      // The same directory and file, writable: refused.
+      const w = await runCli(['validate', '-c', path.join(src, 'w.conf')]);
+      assert.equal(w.code, 1);
+    } finally {
+      execFileSync('umount', [mnt], { stdio: 'ignore' });
+    }
   });
 });

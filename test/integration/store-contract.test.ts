@@ -51,6 +51,7 @@ function alternating(a: CoordinationStore, b: CoordinationStore): CoordinationSt
       return a.connected && b.connected;
     },
     fleet: (retention) => a.fleet(retention),
+    triggers: () => next().triggers(),
     claim: (req) => next().claim(req),
     claimInterval: (req) => next().claimInterval(req),
     acquire: (req) => next().acquire(req),

@@ -5,12 +5,15 @@
  *   ended (ended_gen: the generation that end belongs to);
  * - claims: claimed occurrence ids, trimmed to the claim window behind the newest;
  * - running: running locks by token, with their deadline and holder JSON;
- * - pauses: paused jobs (`iamwatch pause`): by whom, since when, until when (null: until resumed), why.
+ * - pauses: paused jobs (`iamwatch pause`): by whom, since when, until when (null: until resumed), why;
+ * - triggers: `iamwatch trigger` requests (../triggers.ts, embedded-triggers.ts): the request (job,
+ *   by whom, when, pending until when), its state (pending, taken, done), the instance that took it
+ *   and when it last reported, the run's result (JSON), and until when the row is kept.
  * And the fleet's record of itself (../../observe/fleet/file-fleet.ts):
  * - history: run records (JSON), bounded per job by count and age;
  * - instances: heartbeats (JSON) with their expiry.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const PAUSES_SQL = `
 CREATE TABLE IF NOT EXISTS pauses (
@@ -22,12 +25,30 @@ CREATE TABLE IF NOT EXISTS pauses (
 ) WITHOUT ROWID;
 `;
 
+const TRIGGERS_SQL = `
+CREATE TABLE IF NOT EXISTS triggers (
+  id TEXT PRIMARY KEY,
+  job TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  requested_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'taken', 'done')),
+  instance TEXT,
+  state_at INTEGER,
+  result TEXT,
+  kept_until INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS triggers_by_state ON triggers (state, requested_at);
+CREATE INDEX IF NOT EXISTS triggers_by_age ON triggers (kept_until);
+`;
+
 /**
  * What brings a database of version N-1 to version N, by N. A new database gets SCHEMA_SQL (every
  * version's tables) at once.
  */
 export const MIGRATIONS: Readonly<Record<number, string>> = {
   2: PAUSES_SQL,
+  3: TRIGGERS_SQL,
 };
 
 export const SCHEMA_SQL = `
@@ -64,4 +85,4 @@ CREATE TABLE IF NOT EXISTS instances (
   expires_at INTEGER NOT NULL,
   heartbeat TEXT NOT NULL
 );
-${PAUSES_SQL}`;
+${PAUSES_SQL}${TRIGGERS_SQL}`;

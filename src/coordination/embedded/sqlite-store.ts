@@ -10,14 +10,17 @@
  * Fences and interval generations never go backwards, even when the database file is deleted:
  * a new fence is max(previous + 1, now in ms x 1000), a new generation max(previous + 1, now in ms).
  * Pauses are read inside the claim's own transaction, so a pause holds from its commit on for
- * every process; one whose `until` has passed is deleted there and counts as gone.
+ * every process; one whose `until` has passed is deleted there and counts as gone. The trigger
+ * queue (`iamwatch trigger`) is embedded-triggers.ts, in the same database and on the same clock.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Batcher, type Settled } from '../batcher.js';
 import type { FleetStore, Retention } from '../fleet-store.js';
 import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type Pause, type PauseRequest, type StoreDescription } from '../store.js';
+import type { TriggerQueue } from '../triggers.js';
 import { EmbeddedFleet } from './embedded-fleet.js';
+import { EmbeddedTriggers } from './embedded-triggers.js';
 import { openStateDatabase, type Database, type Statement } from './sqlite.js';
 
 interface StateRow {
@@ -90,6 +93,7 @@ export class SqliteStore implements CoordinationStore {
   readonly #acquire: (req: { job: string; holder: Holder; ttlMs: number }, now: number) => AcquireResult;
   readonly #pause: (jobs: readonly string[], req: PauseRequest, now: number) => Map<string, Pause>;
   readonly #resume: (jobs: readonly string[], now: number) => Map<string, Pause>;
+  #triggers: EmbeddedTriggers | null = null;
 
   /** Opens the state database `file` (see sqlite.ts), or a private one with `:memory:`. */
   static open(file: string, now: () => number = Date.now): SqliteStore {
@@ -280,6 +284,10 @@ export class SqliteStore implements CoordinationStore {
 
   fleet(retention: Retention): FleetStore {
     return new EmbeddedFleet(this.description.location, this.db, retention, this.now);
+  }
+
+  triggers(): TriggerQueue {
+    return (this.#triggers ??= new EmbeddedTriggers(this.db, this.now));
   }
 
   async close(): Promise<void> {

@@ -41,3 +41,23 @@ export function instanceKeys(prefix: string): { instances: string; instance: (id
 export function historyJobsKey(prefix: string): string {
   return `${prefix}:history-jobs`;
 }
+
+/**
+ * The fleet trigger queue (`iamwatch trigger`, ../triggers.ts): both keys share the hash tag
+ * `{:triggers}`, which no job's tag can be (a job name starts with a letter or digit), so one
+ * script updates the queue and a request's state atomically, in one slot, without touching a job's keys.
+ */
+export interface TriggerKeys {
+  /** HASH id -> request JSON: the pending requests (an expired one is deleted when a script meets it). */
+  queue: string;
+  /** STRING: a request's state as JSON (pending, taken or done), expiring TRIGGER_KEEP_MS after it last changed (a pending one: after it expires). */
+  state: (id: string) => string;
+}
+
+export function triggerKeys(prefix: string): TriggerKeys {
+  const base = `${prefix}:{:triggers}`;
+  return {
+    queue: `${base}:queue`,
+    state: (id) => `${base}:state:${id}`,
+  };
+}

@@ -9,7 +9,8 @@
  * or interval job is not blocked for a lock lifetime by a run that never started.
  * Pauses are a key per job in the job's hash slot, read by the claim scripts themselves, so a
  * pause holds from the moment it is written, on every instance; pause, resume and reading the
- * pauses of many jobs are one script call per slot (and per DEFAULT_BATCH_SIZE jobs).
+ * pauses of many jobs are one script call per slot (and per DEFAULT_BATCH_SIZE jobs). The trigger
+ * queue (`iamwatch trigger`) is redis-triggers.ts, on the same connection.
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorReply } from '@redis/client';
@@ -17,9 +18,11 @@ import { Batcher, DEFAULT_BATCH_SIZE } from '../batcher.js';
 import { internalErrorOf } from '../internal-error.js';
 import { storeFailureOf } from '../store-failure.js';
 import type { FleetStore, Retention } from '../fleet-store.js';
+import type { TriggerQueue } from '../triggers.js';
 import { CLAIM_WINDOW_MS, type AcquireResult, type ClaimResult, type CoordinationStore, type Holder, type IntervalClaimResult, type OccurrenceClaim, type Pause, type PauseRequest, type StoreDescription, type StorePersistence } from '../store.js';
 import { runBatch, type ScriptRequest } from './batch-call.js';
 import { RedisFleet } from './redis-fleet.js';
+import { RedisTriggers } from './redis-triggers.js';
 import type { RedisConnection } from './client.js';
 import { renewalDeadlineMs } from './deadline.js';
 import { jobKeys } from './keys.js';
@@ -66,6 +69,7 @@ const RELEASE_RETRY_MS = 1_000;
 
 export class RedisStore implements CoordinationStore {
   readonly description: StoreDescription;
+  #triggers: RedisTriggers | null = null;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -82,6 +86,10 @@ export class RedisStore implements CoordinationStore {
 
   fleet(retention: Retention): FleetStore {
     return new RedisFleet(this.connection, this.prefix, retention, this.description.location);
+  }
+
+  triggers(): TriggerQueue {
+    return (this.#triggers ??= new RedisTriggers(this.connection, this.prefix));
   }
 
   /**

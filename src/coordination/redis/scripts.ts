@@ -6,10 +6,10 @@
  * - `name-<k>n.lua`: a batch, k keys per request and any number of requests (numkeys = k x n),
  *   answering with one reply per request, in order (claim-occurrences-5n.lua, renew-1n.lua...).
  * Every file starts with a header listing its KEYS and ARGV. Snippets several scripts share (the
- * Redis clock, the fence and generation rule, the dead-lock sweep, running locks, pauses) live once in
- * lua/lib/*.lua and are composed in at load time: a line `--@include lib/NAME.lua` is replaced by
- * that file, each file at most once per script (a lib file may include another). The SHA is that
- * of the composed source, which is also what EVAL sends.
+ * Redis clock, the fence and generation rule, the dead-lock sweep, running locks, pauses, trigger
+ * requests) live once in lua/lib/*.lua and are composed in at load time: a line
+ * `--@include lib/NAME.lua` is replaced by that file, each file at most once per script (a lib file
+ * may include another). The SHA is that of the composed source, which is also what EVAL sends.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -57,6 +57,11 @@ export const SCRIPTS = {
   pauseSet: loadScript('pause-set-1n.lua'),
   pauseLift: loadScript('pause-lift-1n.lua'),
   pauseGet: loadScript('pause-get-1n.lua'),
+  triggerRequest: loadScript('trigger-request-2.lua'),
+  triggerPending: loadScript('trigger-pending-1.lua'),
+  triggerTake: loadScript('trigger-take-2.lua'),
+  triggerReport: loadScript('trigger-report-1.lua'),
+  triggerWithdraw: loadScript('trigger-withdraw-2.lua'),
 } as const;
 
 /** `connection` with every command's deadline cut to what is left until `until` (ms epoch). */

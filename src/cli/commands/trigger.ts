@@ -1,0 +1,130 @@
+/**
+ * `iamwatch trigger JOB [--wait]`: asks the fleet to run a job now. The request goes to the
+ * coordination store's trigger queue (../../coordination/triggers.ts); exactly one live instance
+ * that runs the job takes it and runs it through the same pipeline as scheduled runs (running lock,
+ * overlap, timeout, retries, history, notifications), recorded with who asked (user@host).
+ * Without --wait it returns once an instance has taken the request; with --wait, when the run has
+ * ended, with its outcome. No live instance, or none taking it within TAKE_WITHIN_MS: UNAVAILABLE,
+ * the request withdrawn so it never runs later. `once` stays "run it here".
+ */
+import { randomUUID } from 'node:crypto';
+import { IamwatchError } from '../../base/errors.js';
+import type { Heartbeat } from '../../coordination/records.js';
+import type { TriggerRequest, TriggerResult, TriggerState } from '../../coordination/triggers.js';
+import type { FleetSource } from './fleet-source.js';
+import { whoAmI } from './pause.js';
+
+/** How long the fleet has to take a request (every instance polls the queue each second). */
+export const TAKE_WITHIN_MS = 10_000;
+const POLL_MS = 200;
+/** While waiting for the outcome, this often the instance running it must still be alive. */
+const ALIVE_CHECK_MS = 5_000;
+
+export interface TriggerOptions {
+  config?: string;
+  plugin?: string[];
+  allowWritableConfig?: boolean;
+  job: string;
+  wait: boolean;
+  /** Set when the caller should stop waiting (SIGINT). */
+  interrupted?: () => boolean;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What `trigger` prints (JSON with --json): the request, who took it and, with --wait, how the run went. */
+export interface TriggerReport extends TriggerResult {
+  trigger: string;
+  job: string;
+  by: string;
+  requestedAt: string;
+  store: string;
+  /** The instance that took the request. */
+  instance: string;
+  takenAt: string;
+  /** `taken`: not waited for (no --wait); `done`: the run ended, the result fields are set. */
+  state: 'taken' | 'done';
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const NOT_WAITED: TriggerResult = { outcome: 'unknown', reason: null, holder: null, occurrence: null, fence: null, startedAt: null, endedAt: null, durationMs: null, attempts: 0, summary: null, error: null };
+
+function report(src: FleetSource, req: TriggerRequest, state: Exclude<TriggerState, { state: 'pending' }>): TriggerReport {
+  const result = state.state === 'done' ? state.result : { ...NOT_WAITED, outcome: 'running' };
+  return { trigger: req.id, job: req.job, by: req.by, requestedAt: iso(req.at), store: src.store.description.label, instance: state.instance, takenAt: iso(state.at), state: state.state, ...result };
+}
+
+const live = (instances: readonly Heartbeat[]): Heartbeat[] => instances.filter((h) => h.state === 'running');
+
+export async function triggerJob(src: FleetSource, o: TriggerOptions): Promise<TriggerReport> {
+  const now = o.now ?? Date.now;
+  const sleep = o.sleep ?? defaultSleep;
+  const known = src.jobsFile.jobs.map((j) => j.name);
+  if (!known.includes(o.job)) throw new IamwatchError('USAGE', `no job "${o.job}" in ${src.jobsFile.file} (jobs: ${known.join(', ') || 'none'})`);
+  const label = src.store.description.label;
+  const instances = live(await src.fleet.instances());
+  if (instances.length === 0) {
+    throw new IamwatchError('UNAVAILABLE', `no live instance in ${label} to run ${o.job}: start \`iamwatch run\`, or run it here with \`iamwatch once ${o.job}\``);
+  }
+  const queue = src.store.triggers();
+  const req = await queue.request({ id: randomUUID(), job: o.job, by: whoAmI(), ttlMs: TAKE_WITHIN_MS });
+
+  // Taken by an instance, or withdrawn at the deadline.
+  const deadline = now() + TAKE_WITHIN_MS + 1_000;
+  let state = await queue.state(req.id);
+  while (state?.state === 'pending') {
+    if (o.interrupted?.() || now() > deadline) {
+      if (await queue.withdraw(req.id)) {
+        if (o.interrupted?.()) throw new IamwatchError('INTERRUPTED', `interrupted: the trigger of ${o.job} was withdrawn before any instance took it`);
+        const names = instances.map((h) => h.instance).join(', ');
+        throw new IamwatchError('UNAVAILABLE', `no instance took the trigger of ${o.job} within ${TAKE_WITHIN_MS / 1000} s (live: ${names}); does their jobs file have ${o.job}? \`iamwatch status\` shows what each runs. The request was withdrawn`);
+      }
+    } else {
+      await sleep(POLL_MS);
+    }
+    state = await queue.state(req.id);
+  }
+  if (state === null) throw new IamwatchError('UNAVAILABLE', `the trigger of ${o.job} is gone from ${label} (did the store restart?); \`iamwatch history ${o.job}\` shows whether it ran`);
+  if (!o.wait || state.state === 'done') return report(src, req, state);
+
+  // --wait: until the run ends, while the instance running it is alive.
+  const runner = state.instance;
+  let checkAliveAt = now() + ALIVE_CHECK_MS;
+  for (;;) {
+    if (o.interrupted?.()) throw new IamwatchError('INTERRUPTED', `interrupted: ${o.job} goes on running on ${runner}; \`iamwatch history ${o.job}\` shows how it ends`);
+    await sleep(POLL_MS);
+    const s = await queue.state(req.id);
+    if (s === null) throw new IamwatchError('UNAVAILABLE', `the trigger of ${o.job} is gone from ${label} (did the store restart?); \`iamwatch history ${o.job}\` shows how the run on ${runner} ended`);
+    if (s.state === 'done') return report(src, req, s);
+    if (now() >= checkAliveAt) {
+      checkAliveAt = now() + ALIVE_CHECK_MS;
+      if (!(await src.fleet.instances()).some((h) => h.instance === runner)) {
+        throw new IamwatchError('UNAVAILABLE', `${runner}, which was running ${o.job}, is gone (no heartbeat): the run's outcome is unknown; \`iamwatch history ${o.job}\` shows what it recorded`);
+      }
+    }
+  }
+}
+
+export async function trigger(o: TriggerOptions): Promise<TriggerReport> {
+  const { openFleetSource } = await import('./fleet-source.js');
+  const src = await openFleetSource(o);
+  try {
+    return await triggerJob(src, o);
+  } finally {
+    await src.close();
+  }
+}
+
+type Paint = { green(s: string): string; red(s: string): string; yellow(s: string): string; dim(s: string): string };
+
+/** One line for people: who took it (without --wait), or how the run went (with --wait). */
+export function renderTrigger(r: TriggerReport, c: Paint, waited: boolean): string {
+  if (!waited) return c.green(`triggered ${r.job}: ${r.instance} took it`) + c.dim(` (trigger ${r.trigger}; \`iamwatch history ${r.job}\` shows how it went)`);
+  if (r.outcome === 'held') return c.yellow(`${r.job}: not started: a run of it is in progress${r.holder ? ` on ${r.holder}` : ''}`);
+  if (r.outcome === 'skipped') return c.yellow(`${r.job}: not started (${r.reason})${r.error ? `: ${r.error}` : ''}`);
+  const what = r.summary ?? r.error ?? '';
+  const line = `${r.job}: ${r.outcome} in ${r.durationMs} ms on ${r.instance} (fence ${r.fence}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})${what ? `: ${what}` : ''}`;
+  return r.outcome === 'ok' ? c.green(line) : c.red(line);
+}
