@@ -66,8 +66,13 @@ export function err(text: string): void {
   process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/**
+ * A command's `--json` result, on stdout. Absent values print as null, never as a missing key: a
+ * command's shape lists every key, and a key whose value is undefined (an optional field the data
+ * lacks) prints as null. Times are ISO-8601 strings, durations in ms numbers under `...Ms` keys.
+ */
 export function json(value: unknown): void {
-  out(JSON.stringify(value, null, 2));
+  out(JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v), 2));
 }
 
 export function printDiagnostics(diagnostics: readonly Diagnostic[]): void {

@@ -68,7 +68,22 @@ export interface InstanceStatus {
   ageMs: number;
   skewMs: number | null;
   jobs: number;
+  /** The hash of the configuration it runs (settings and job definitions); null from an older iamwatch. */
+  configHash: string | null;
   running: Array<{ job: string; occurrence: string; fence: number; startedAt: string }>;
+}
+
+/** Which live instances run which configuration: `drift` when they run more than one. */
+export interface ConfigStatus {
+  drift: boolean;
+  configurations: Array<{ hash: string | null; instances: string[] }>;
+}
+
+export function configStatus(instances: readonly Pick<InstanceStatus, 'instance' | 'configHash'>[]): ConfigStatus {
+  const by = new Map<string | null, string[]>();
+  for (const i of instances) by.set(i.configHash, [...(by.get(i.configHash) ?? []), i.instance]);
+  const configurations = [...by].map(([hash, names]) => ({ hash, instances: names.sort() })).sort((a, b) => b.instances.length - a.instances.length || String(a.hash).localeCompare(String(b.hash)));
+  return { drift: configurations.length > 1, configurations };
 }
 
 export interface StatusReport {
@@ -77,4 +92,5 @@ export interface StatusReport {
   coordination: { kind: 'redis' | 'embedded'; location: string; label: string; prefix: string | null };
   jobs: JobStatus[];
   instances: InstanceStatus[];
+  config: ConfigStatus;
 }

@@ -49,7 +49,7 @@ interface NextJson {
   schedule: string;
   tz: string;
   next: string[];
-  note?: string;
+  note: string | null;
 }
 
 function parseNext(r: CliResult): NextJson[] {
@@ -182,18 +182,14 @@ describe('iamwatch validate', () => {
 });
 
 describe('iamwatch next', () => {
-  test('--json shape: exactly {job, watcher, mode, schedule, tz, next} (+ note for interval)', async () => {
+  test('--json shape: exactly {job, watcher, mode, schedule, tz, next, note} (note null but for interval)', async () => {
     const from = '2021-06-01T00:00:00Z';
     const entries = parseNext(await runCli(['next', '--json', '-c', file('valid.conf'), '--from', from]));
     assert.equal(entries.length, 3);
     for (const e of entries) {
-      const keys = Object.keys(e).sort();
-      if (e.mode === 'interval') {
-        assert.deepEqual(keys, ['job', 'mode', 'next', 'note', 'schedule', 'tz', 'watcher']);
-        assert.match(e.note!, /previous run ends/);
-      } else {
-        assert.deepEqual(keys, ['job', 'mode', 'next', 'schedule', 'tz', 'watcher']);
-      }
+      assert.deepEqual(Object.keys(e).sort(), ['job', 'mode', 'next', 'note', 'schedule', 'tz', 'watcher']);
+      if (e.mode === 'interval') assert.match(e.note!, /previous run ends/);
+      else assert.equal(e.note, null);
       assert.equal(e.next.length, 5, 'default count');
       let prev = Date.parse(from);
       for (const iso of e.next) {
@@ -280,7 +276,7 @@ describe('iamwatch next', () => {
     ];
     for (const [args, schedule, tz, next] of cases) {
       const entries = parseNext(await runCli(['next', '--json', ...args]));
-      assert.deepEqual(entries, [{ job: null, watcher: null, mode: null, schedule, tz, next }], args.join(' '));
+      assert.deepEqual(entries, [{ job: null, watcher: null, mode: null, schedule, tz, next, note: null }], args.join(' '));
     }
   });
 

@@ -31,7 +31,7 @@ interface NextJson {
   mode: string | null;
   tz: string;
   next: string[];
-  note?: string;
+  note: string | null;
 }
 
 let dir: string;
@@ -95,7 +95,7 @@ describe('iamwatch next with H and jitter=', () => {
     assert.match(task.note ?? '', /^jitter=15m: each time is its occurrence plus an offset from the job name and the occurrence/);
     // Without jitter, an H schedule is a plain time; the note is only for jittered and interval jobs.
     const sweep = byJob.get('sweep')!;
-    assert.equal(sweep.note, undefined);
+    assert.equal(sweep.note, null);
     assert.ok(sweep.next.every((iso) => /:00\+09:00$/.test(iso)), sweep.next.join(' '));
     const poll = byJob.get('poll')!;
     assert.match(poll.note ?? '', /jitter=5m delays each start by up to that much more/);

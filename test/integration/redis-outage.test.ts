@@ -198,10 +198,10 @@ describe('iamwatch once', () => {
     const r = await runCli(['once', 'quick', '-c', config, '--json', '--log-format', 'json', '--instance-id', 'cli-5']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as Record<string, unknown>;
-    for (const k of ['attempts', 'dryRun', 'durationMs', 'endedAt', 'fence', 'instance', 'job', 'locked', 'occurrence', 'outcome', 'result', 'startedAt', 'watcher']) {
+    for (const k of ['attempts', 'dryRun', 'durationMs', 'endedAt', 'error', 'fence', 'instance', 'job', 'locked', 'occurrence', 'outcome', 'result', 'startedAt', 'watcher']) {
       assert.ok(k in report, `--json has ${k}: ${r.stdout}`);
     }
-    assert.ok(!('error' in report), 'no error on success');
+    assert.equal(report.error, null, 'no error on success');
     assert.equal(report.job, 'quick');
     assert.equal(report.instance, 'cli-5');
     assert.equal(report.outcome, 'ok');
@@ -210,7 +210,8 @@ describe('iamwatch once', () => {
     assert.equal(report.dryRun, false);
     assert.match(String(report.occurrence), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.ok(typeof report.fence === 'number' && report.fence >= 1);
-    assert.ok(typeof report.durationMs === 'number' && (report.endedAt as number) >= (report.startedAt as number));
+    assert.ok(typeof report.durationMs === 'number' && Date.parse(String(report.endedAt)) >= Date.parse(String(report.startedAt)));
+    assert.match(String(report.startedAt), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.match(String((report.result as { summary?: string }).summary), /^exit 0/);
     const line = (await readRuns(out())).find((x) => x.instance === 'cli-5');
     assert.ok(line, 'the command ran with IAMWATCH_INSTANCE set');

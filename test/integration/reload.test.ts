@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { runCli } from '../helpers/cli.js';
 import { readRuns, recordCommand, startInstance, type Instance, type LogLine } from '../helpers/instance.js';
 import { SHARED_REDIS_URL, sleep, uniquePrefix } from '../helpers/redis.js';
 
@@ -123,4 +124,28 @@ test('a Kubernetes ConfigMap update (the ..data symlink swapped to a new directo
   await i.waitFor((x) => x.event === 'run-finished' && x.job === 'second', 5_000, 'the new job to run');
   i.child.kill('SIGTERM');
   assert.equal((await i.done).code, 0);
+});
+
+test('status shows a fleet whose instances run different configurations', async () => {
+  const prefix = uniquePrefix('drift');
+  const files = await Promise.all(
+    [['one'], ['one', 'two']].map(async (jobs, n) => {
+      const file = path.join(dir, `drift-${n}.conf`);
+      await writeFile(file, [`REDIS_URL=${SHARED_REDIS_URL}`, `IAMWATCH_PREFIX=${prefix}`, ...jobs.map((j) => `@every 1h  interval  exec  name=${j} command=true`), ''].join('\n'));
+      return file;
+    }),
+  );
+  const pair = files.map((f, n) => startInstance(`drift-${n}`, f));
+  started.push(...pair);
+  const hashes = (await Promise.all(pair.map((i) => i.waitFor((l) => l.event === 'started', 15_000, 'started line')))).map((l) => l.configHash);
+  const r = await runCli(['status', '-c', files[0]!, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const status = JSON.parse(r.stdout) as { instances: Array<{ instance: string; configHash: string }>; config: { drift: boolean; configurations: Array<{ hash: string; instances: string[] }> } };
+  assert.deepEqual(status.instances.map((i) => [i.instance, i.configHash]), [['drift-0', hashes[0]], ['drift-1', hashes[1]]]);
+  assert.equal(status.config.drift, true);
+  assert.deepEqual(status.config.configurations.map((c) => c.instances).sort(), [['drift-0'], ['drift-1']]);
+  const text = await runCli(['status', '-c', files[0]!]);
+  assert.match(text.stdout, /the instances run 2 different configurations/);
+  for (const i of pair) i.child.kill('SIGTERM');
+  await Promise.all(pair.map((i) => i.done));
 });

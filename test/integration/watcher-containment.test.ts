@@ -3,7 +3,7 @@
  * watcher throws (non-Error values, throwing toString, rejections from its timers, after the run)
  * is recorded without taking the process down, shutdown with hung runs honours SHUTDOWN_TIMEOUT
  * and releases every lock before Redis closes, a plugin that never finishes loading is an error,
- * and an error outside any watcher exits 70 after releasing locks. SIGHUP drains like SIGTERM.
+ * and an error outside any watcher exits 70 after releasing locks. SIGHUP reloads `run`, never stops it.
  * Real `iamwatch` processes against the shared Redis (own key prefix).
  */
 import assert from 'node:assert/strict';
@@ -171,16 +171,18 @@ describe('run', () => {
     assert.equal(await runningLocks('hang-2'), 0);
   });
 
-  test('SIGHUP drains like SIGTERM, logged', async () => {
+  test('SIGHUP reloads `run`, never stops it, however often it comes', async () => {
     const file = await conf('hup.conf', ['@every 1h rate quick name=hup-quick']);
     const inst = startInstance('contain-4', file);
     await inst.waitFor((l) => l.event === 'started', 10_000, 'start');
-    inst.child.kill('SIGHUP');
+    for (let n = 0; n < 3; n++) inst.child.kill('SIGHUP');
+    await inst.waitFor((l) => l.event === 'reload-unchanged' && l.cause === 'SIGHUP', 10_000, 'a reload');
+    assert.equal(inst.child.exitCode, null, 'still running');
+    assert.equal(inst.lines.some((l) => l.event === 'shutdown'), false);
+    inst.child.kill('SIGTERM');
     const r = await inst.done;
     assert.equal(r.code, 0, r.stderr);
-    const shutdown = inst.lines.find((l) => l.event === 'shutdown');
-    assert.equal(shutdown?.signal, 'SIGHUP');
-    assert.ok(inst.lines.some((l) => l.event === 'stopped'));
+    assert.equal(inst.lines.find((l) => l.event === 'shutdown')?.signal, 'SIGTERM');
   });
 
   test('an error outside every watcher is an internal error: locks released first, exit 70 with the stack', async () => {

@@ -84,7 +84,8 @@ test('status view: jobs, holders and instances', () => {
     jobs: [
       { name: 'tick', watcher: 'exec', mode: 'cron', schedule: '* * * * * *', tz: 'UTC', enabled: true, next: '2026-03-01T12:00:01+00:00', lastRun: null, paused: null, running: [{ instance: 'b:2', occurrence: '2026-03-01T12:00:00.000Z', startedAt: new Date(NOW).toISOString(), expiresAt: null, manual: false }] },
     ],
-    instances: [{ instance: 'b:2', host: 'b', pid: 2, version: '0.1.0', state: 'draining', startedAt: new Date(NOW).toISOString(), lastBeat: new Date(NOW).toISOString(), ageMs: 2000, skewMs: 3, jobs: 1, running: [] }],
+    instances: [{ instance: 'b:2', host: 'b', pid: 2, version: '0.1.0', state: 'draining', startedAt: new Date(NOW).toISOString(), lastBeat: new Date(NOW).toISOString(), ageMs: 2000, skewMs: 3, jobs: 1, configHash: 'abc123abc123', running: [] }],
+    config: { drift: false, configurations: [{ hash: 'abc123abc123', instances: ['b:2'] }] },
   };
   const { lastFrame, unmount } = render(createElement(StatusView, { report, width: 160 }));
   const frame = lastFrame() ?? '';

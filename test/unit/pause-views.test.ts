@@ -97,6 +97,7 @@ test('status: the text and the watch view show the pause; JSON carries it with I
       { ...job, name: 'report', paused: null },
     ],
     instances: [],
+    config: { drift: false, configurations: [] },
   };
   const text = renderStatus(report, plain, table);
   assert.match(text, /purge \|.*\| paused by alice@host1 5m ago until 2026-03-01T14:00:00.000Z \(db migration\) \|/);

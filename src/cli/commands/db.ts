@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { databaseLabel, openDatabase } from '../../db/connect.js';
-import type { DemoCounts, SchemaCheck } from '../../db/schema.js';
+import type { DemoCounts, SchemaCheck, SchemaProblem } from '../../db/schema.js';
 import { IamwatchError } from '../../base/errors.js';
 import type { JobsFile } from '../../jobsfile/job.js';
 import { checkSetting, settingProblem } from '../../jobsfile/settings.js';
@@ -31,14 +31,29 @@ export interface DbOptions {
   databaseUrl?: string;
 }
 
+/** A missing table, column or index as printed: `statement` (the one that adds a missing index) null when there is none. */
+export interface DbProblem extends Omit<SchemaProblem, 'statement'> {
+  statement: string | null;
+}
+
+/** A schema check as printed. */
+export interface DbSchemaCheck {
+  dialect: SchemaCheck['dialect'];
+  ok: boolean;
+  tables: SchemaCheck['tables'];
+  problems: DbProblem[];
+}
+
 export interface DbInitReport {
   database: string;
   dialect: SchemaCheck['dialect'];
   createdTables: string[];
   existingTables: string[];
   createdIndexes: string[];
+  /** Rows --demo inserted per table, or null without --demo. */
   demo: DemoCounts | null;
-  check: SchemaCheck;
+  /** The schema after init. */
+  check: DbSchemaCheck;
 }
 
 export interface DbCheckReport {
@@ -46,8 +61,11 @@ export interface DbCheckReport {
   dialect: SchemaCheck['dialect'];
   ok: boolean;
   tables: SchemaCheck['tables'];
-  problems: SchemaCheck['problems'];
+  problems: DbProblem[];
 }
+
+const problemsOf = (c: SchemaCheck): DbProblem[] =>
+  c.problems.map((p) => ({ kind: p.kind, table: p.table, name: p.name, message: p.message, statement: p.statement ?? null }));
 
 export async function dbInit(opts: DbOptions & { demo?: boolean; addIndexes?: boolean }): Promise<DbInitReport> {
   const db = await openDatabase(opts.databaseUrl, { initEmbedded: false });
@@ -61,7 +79,7 @@ export async function dbInit(opts: DbOptions & { demo?: boolean; addIndexes?: bo
       existingTables: r.existingTables,
       createdIndexes: r.createdIndexes,
       demo: r.demo,
-      check: r.check,
+      check: { dialect: r.check.dialect, ok: r.check.ok, tables: r.check.tables, problems: problemsOf(r.check) },
     };
   } finally {
     await db.destroy();
@@ -73,13 +91,13 @@ export async function dbCheck(opts: DbOptions): Promise<DbCheckReport> {
   try {
     const { checkSchema } = await import('../../db/schema.js');
     const c = await checkSchema(db);
-    return { database: databaseLabel(opts.databaseUrl), dialect: c.dialect, ok: c.ok, tables: c.tables, problems: c.problems };
+    return { database: databaseLabel(opts.databaseUrl), dialect: c.dialect, ok: c.ok, tables: c.tables, problems: problemsOf(c) };
   } finally {
     await db.destroy();
   }
 }
 
-function renderProblems(problems: SchemaCheck['problems']): string[] {
+function renderProblems(problems: DbProblem[]): string[] {
   const lines: string[] = [];
   for (const p of problems) {
     lines.push(`  missing ${p.kind}: ${p.message}`);

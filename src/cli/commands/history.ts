@@ -4,13 +4,43 @@
  * redacted and bounded by HISTORY_LIMIT and HISTORY_MAX_AGE.
  */
 import { IamwatchError } from '../../base/errors.js';
-import { isFailure, newestFirst } from '../../coordination/records.js';
+import { isFailure, newestFirst, type RunRecord } from '../../coordination/records.js';
 import { presentRecord, type PresentedRecord } from '../../observe/fleet-report.js';
 import { DurationSyntaxError, formatDuration, parseDuration } from '../../schedule/duration.js';
 import { parseTimeInput, resolveTimeInput } from '../../schedule/iso.js';
 import type { FleetSource } from './fleet-source.js';
 
-/** A record as printed: `at` becomes `time` (ISO-8601): when the run ended or the occurrence was skipped. */
+/**
+ * A record as `history` and `status` print it: `at` becomes `time` (ISO-8601: when the run ended
+ * or the occurrence was skipped), and every field is present in one order. What a record lacks
+ * (`reason` and `holder` outside skips, `by` outside `once` and `trigger` runs, `summary`, `error`,
+ * fields older records never had) is
+ * left undefined here, which `--json` prints as null (see json() in output.ts).
+ */
+export function completeRecord(r: RunRecord): PresentedRecord {
+  const p = presentRecord(r);
+  return {
+    job: p.job,
+    mode: p.mode,
+    occurrence: p.occurrence,
+    nominal: p.nominal,
+    instance: p.instance,
+    fence: p.fence,
+    outcome: p.outcome,
+    reason: p.reason,
+    holder: p.holder,
+    startedAt: p.startedAt,
+    endedAt: p.endedAt,
+    durationMs: p.durationMs,
+    latenessMs: p.latenessMs,
+    attempts: p.attempts,
+    manual: p.manual,
+    by: p.by,
+    summary: p.summary,
+    error: p.error,
+    time: p.time,
+  };
+}
 
 export interface HistoryOptions {
   config?: string;
@@ -50,7 +80,7 @@ export async function collectHistory(src: FleetSource, o: HistoryOptions): Promi
     .filter((r) => (since === null || r.at >= since) && (!o.failed || isFailure(r)))
     .sort(newestFirst)
     .slice(0, o.limit)
-    .map(presentRecord);
+    .map(completeRecord);
 }
 
 export async function history(o: HistoryOptions): Promise<PresentedRecord[]> {

@@ -20,9 +20,10 @@ export interface NextEntry {
   mode: Mode | null;
   schedule: string;
   tz: string;
+  /** The coming starts, ISO-8601 with the numeric offset of `tz`. */
   next: string[];
-  /** Set for interval jobs, whose next start depends on when the previous run ends, and for jittered jobs. */
-  note?: string;
+  /** For interval jobs, whose next start depends on when the previous run ends, and for jittered jobs; else null. */
+  note: string | null;
 }
 
 export interface NextOptions {
@@ -64,7 +65,7 @@ function upcoming(expr: ScheduleExpr, mode: Mode, tz: string, from: number, coun
   return out;
 }
 
-function noteOf(j: JobSpec): string | undefined {
+function noteOf(j: JobSpec): string | null {
   const notes: string[] = [];
   if (j.mode === 'interval') notes.push('assuming the previous run ends at the start time; each later start assumes an instant run');
   if (j.jitterMs > 0) {
@@ -72,7 +73,7 @@ function noteOf(j: JobSpec): string | undefined {
       ? `jitter=${formatDuration(j.jitterMs)} delays each start by up to that much more, by an offset from the generation the claim assigns`
       : `jitter=${formatDuration(j.jitterMs)}: each time is its occurrence plus an offset from the job name and the occurrence, the same on every instance`);
   }
-  return notes.length > 0 ? notes.join('; ') : undefined;
+  return notes.length > 0 ? notes.join('; ') : null;
 }
 
 export async function next(opts: NextOptions): Promise<NextEntry[]> {
@@ -94,7 +95,7 @@ export async function next(opts: NextOptions): Promise<NextEntry[]> {
     }
     const zone = canonicalZone(tz);
     const next = upcoming(expr, expr.kind === 'every' ? 'rate' : 'cron', zone, fromIn(zone), opts.count, { name: seed, jitterMs: 0 });
-    return [{ job: null, watcher: null, mode: null, schedule: expr.source, tz: zone, next }];
+    return [{ job: null, watcher: null, mode: null, schedule: expr.source, tz: zone, next, note: null }];
   }
   const { jobsFile } = await loadValidJobsFile({ ...configFrom(opts), now: opts.now }, (jf) => printDiagnostics(jf.diagnostics));
   let jobs: JobSpec[] = jobsFile.jobs;
@@ -103,18 +104,15 @@ export async function next(opts: NextOptions): Promise<NextEntry[]> {
     if (unknown.length > 0) throw new IamwatchError('USAGE', `unknown job${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (jobs in ${jobsFile.file}: ${jobs.map((j) => j.name).join(', ') || 'none'})`);
     jobs = opts.jobs.map((name) => jobs.find((j) => j.name === name)!);
   }
-  return jobs.map((j) => {
-    const note = noteOf(j);
-    return {
-      job: j.name,
-      watcher: j.watcher,
-      mode: j.mode,
-      schedule: j.schedule.source,
-      tz: j.tz,
-      next: upcoming(j.schedule, j.mode, j.tz, fromIn(j.tz), opts.count, j),
-      ...(note ? { note } : {}),
-    };
-  });
+  return jobs.map((j) => ({
+    job: j.name,
+    watcher: j.watcher,
+    mode: j.mode,
+    schedule: j.schedule.source,
+    tz: j.tz,
+    next: upcoming(j.schedule, j.mode, j.tz, fromIn(j.tz), opts.count, j),
+    note: noteOf(j),
+  }));
 }
 
 /** Human rendering: one row per occurrence, the job's columns on its first row only. */

@@ -5,18 +5,20 @@
  * recorded and notified like any run. Logs go to stderr; the result goes to stdout.
  */
 import { errorMessage, IamwatchError } from '../../base/errors.js';
+import type { Outcome } from '../../base/outcomes.js';
 import type { JobSpec } from '../../jobsfile/job.js';
 import type { Observers } from '../../observe/observers.js';
 import { systemClock } from '../../scheduler/clock.js';
 import { EventBus } from '../../scheduler/events.js';
 import { manualLock, manualNotPaused } from '../../scheduler/gates.js';
-import { RunPipeline, type RunReport } from '../../scheduler/pipeline.js';
+import { RunPipeline } from '../../scheduler/pipeline.js';
 import { RunAborted } from '../../scheduler/run-wrappers.js';
-import type { Watcher } from '../../watchers/define-watcher.js';
+import type { RunResult, Watcher } from '../../watchers/define-watcher.js';
 import { configFrom, loadValidJobsFile } from '../load.js';
 import { printDiagnostics, useColor } from '../output.js';
 import { guardProcess } from '../process-guard.js';
 import { stopSignals } from '../signals.js';
+import { whoAmI } from './pause.js';
 import { defaultInstanceId, openRuntime } from './runtime.js';
 
 export interface OnceOptions {
@@ -31,9 +33,23 @@ export interface OnceOptions {
   metrics?: string;
 }
 
-export interface OnceReport extends Omit<RunReport, 'occurrence' | 'nominal'> {
+/** What `once` prints (`--json`): every key always present, times ISO-8601 (UTC). */
+export interface OnceReport {
+  job: string;
+  watcher: string;
+  /** When the run was asked for: its occurrence in the history. */
   occurrence: string;
   instance: string;
+  fence: number;
+  attempts: number;
+  outcome: Outcome;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  /** What the watcher returned (`summary` and its own fields), or null. */
+  result: RunResult | null;
+  /** Why the run did not succeed, or null. */
+  error: string | null;
   locked: boolean;
   dryRun: boolean;
 }
@@ -85,7 +101,7 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
     observers = await attachObservers({ events, scheduler: view, store, db, settings: jobsFile.settings, jobs: [job], file: jobsFile.file, instance, log, metricsAddr: opts.metrics, heartbeat: false });
     if (!opts.lock) log.warn({ event: 'no-lock', job: job.name }, '--no-lock: running without the running lock; a fleet run of this job may overlap this one');
     const now = systemClock.now();
-    const attempt = { job, id: now, nominal: now, manual: true, claimAt: null, startBy: null, lease: null, dryRun: opts.dryRun };
+    const attempt = { job, id: now, nominal: now, manual: true, by: whoAmI(), claimAt: null, startBy: null, lease: null, dryRun: opts.dryRun };
     const outcome = await pipeline.run(attempt, [opts.lock ? manualLock(store, systemClock, instance) : manualNotPaused(store)]);
     if (outcome.kind === 'held') {
       const h = outcome.holder;
@@ -93,8 +109,24 @@ export async function once(opts: OnceOptions): Promise<OnceReport> {
     }
     if (outcome.kind !== 'ran') throw new Error(`once: unexpected pipeline outcome ${outcome.kind}`);
     if (crash) throw crash.error;
-    const { nominal: _nominal, ...rest } = outcome.report;
-    return { ...rest, occurrence: new Date(now).toISOString(), instance, locked: opts.lock, dryRun: opts.dryRun || job.dryRun };
+    const r = outcome.report;
+    const iso = (t: number): string => new Date(t).toISOString();
+    return {
+      job: r.job,
+      watcher: r.watcher,
+      occurrence: iso(now),
+      instance,
+      fence: r.fence,
+      attempts: r.attempts,
+      outcome: r.outcome,
+      startedAt: iso(r.startedAt),
+      endedAt: iso(r.endedAt),
+      durationMs: r.durationMs,
+      result: r.result ?? null,
+      error: r.error ?? null,
+      locked: opts.lock,
+      dryRun: opts.dryRun || job.dryRun,
+    };
   } finally {
     sig.dispose();
     guard.dispose();

@@ -11,10 +11,12 @@ import { formatInstant } from '../../schedule/iso.js';
 import { cronSchedule, rateSchedule } from '../../schedule/schedule.js';
 import { nextStart } from '../../jobsfile/job.js';
 import type { FleetSource } from './fleet-source.js';
-import { presentPause, presentRecord, type InstanceStatus, type JobStatus, type PauseStatus, type RunningStatus, type StatusReport } from '../../observe/fleet-report.js';
+import { completeRecord } from './history.js';
+import { configStatus, presentPause, type InstanceStatus, type JobStatus, type PauseStatus, type RunningStatus, type StatusReport } from '../../observe/fleet-report.js';
 
 const iso = (t: number): string => new Date(t).toISOString();
 
+/** One live instance as `status` prints it, from its heartbeat: every key present, times ISO-8601 (UTC). */
 function presentInstance(h: Heartbeat, now: number): InstanceStatus {
   return {
     instance: h.instance,
@@ -27,14 +29,20 @@ function presentInstance(h: Heartbeat, now: number): InstanceStatus {
     ageMs: Math.max(0, now - h.lastBeat),
     skewMs: h.skewMs,
     jobs: h.jobs,
+    configHash: h.configHash,
     running: h.running.map((r) => ({ job: r.job, occurrence: r.occurrence, fence: r.fence, startedAt: iso(r.startedAt) })),
   };
 }
 
+/**
+ * The status report: what `status --json` prints as it is, and what the text and the live view
+ * render. Every key is present (a key left undefined prints as null); times are ISO-8601.
+ */
 export async function collectStatus(src: FleetSource, now: number = Date.now()): Promise<StatusReport> {
   const { jobsFile, store, fleet } = src;
   const { settings } = jobsFile;
   const [instances, pauses] = await Promise.all([fleet.instances(), store.pauses(jobsFile.jobs.map((j) => j.name))]);
+  const presented = instances.map((h) => presentInstance(h, now));
   const jobs = await Promise.all(
     jobsFile.jobs.map(async (job): Promise<JobStatus> => {
       const [records, held] = await Promise.all([fleet.history(job.name, 50), store.running(job.name)]);
@@ -68,8 +76,9 @@ export async function collectStatus(src: FleetSource, now: number = Date.now()):
         tz: job.tz,
         enabled: job.enabled,
         next: next === null ? null : formatInstant(next, job.tz),
-        ...(nextNote ? { nextNote } : {}),
-        lastRun: last ? presentRecord(last) : null,
+        // Undefined (printed as null) unless something explains `next`.
+        nextNote,
+        lastRun: last ? completeRecord(last) : null,
         running,
         paused: pauses.has(job.name) ? presentPause(pauses.get(job.name)!) : null,
       };
@@ -78,9 +87,10 @@ export async function collectStatus(src: FleetSource, now: number = Date.now()):
   return {
     file: jobsFile.file,
     now: iso(now),
-    coordination: { ...store.description, prefix: settings.redisUrl ? settings.prefix : null },
+    coordination: { kind: store.description.kind, location: store.description.location, label: store.description.label, prefix: settings.redisUrl ? settings.prefix : null },
     jobs,
-    instances: instances.map((h) => presentInstance(h, now)),
+    instances: presented,
+    config: configStatus(presented),
   };
 }
 
@@ -135,6 +145,7 @@ export function renderStatus(report: StatusReport, c: Paint, table: (header: str
     `${ago(i.ageMs)} ago`,
     i.skewMs === null ? '?' : `${i.skewMs} ms`,
     String(i.jobs),
+    i.configHash ?? '?',
     String(i.running.length),
     `${i.host} pid ${i.pid} v${i.version}`,
   ]);
@@ -144,6 +155,9 @@ export function renderStatus(report: StatusReport, c: Paint, table: (header: str
     '',
     table(['JOB', 'MODE', 'SCHEDULE', 'ZONE', 'NEXT', 'NOW', 'LAST RUN'], jobRows),
     '',
-    report.instances.length > 0 ? table(['INSTANCE', 'STATE', 'HEARTBEAT', 'SKEW', 'JOBS', 'RUNNING', 'PROCESS'], instRows) : c.dim('no live instances'),
+    report.instances.length > 0 ? table(['INSTANCE', 'STATE', 'HEARTBEAT', 'SKEW', 'JOBS', 'CONFIG', 'RUNNING', 'PROCESS'], instRows) : c.dim('no live instances'),
+    ...(report.config.drift
+      ? ['', c.yellow(`the instances run ${report.config.configurations.length} different configurations: ${report.config.configurations.map((g) => `${g.hash ?? 'unknown'} (${g.instances.join(', ')})`).join(', ')}; a reload was rejected or not yet seen, or their jobs files or environments differ`)]
+      : []),
   ].join('\n');
 }
