@@ -1,12 +1,16 @@
 /**
  * Mounting the dashboard on the terminal with ink: it re-reads the model twice a second (the
- * countdowns tick), fits the log tail to the terminal height, and turns `q` and Ctrl-C into the
- * same request as a signal (the first drains, the second aborts). Loaded only on a TTY.
+ * countdowns tick), lays it out for the terminal's size and again at every resize (SIGWINCH),
+ * scrolls the job rows with the arrow and page keys when they don't all fit, draws without any
+ * colour or style under NO_COLOR, and turns `q` and Ctrl-C into the same request as a signal (the
+ * first drains, the second aborts). Loaded only on a TTY.
  */
-import { render, useInput, useStdin, useStdout } from 'ink';
-import { useEffect, useReducer, type ReactNode } from 'react';
-import { Dashboard } from './dashboard.js';
+import { Box, render, useInput, useStdin, useStdout } from 'ink';
+import { useEffect, useReducer, useRef, useState, type ReactNode } from 'react';
+import { dashboardFrame } from './dashboard.js';
 import type { DashboardModel } from './model.js';
+import { Line, colourWanted } from './style.js';
+import { useTerminalSize } from './terminal-size.js';
 
 export interface LiveDashboard {
   /** Re-renders now (after a state change such as the start of the drain). */
@@ -19,30 +23,44 @@ interface Props {
   model: () => DashboardModel;
   onQuit: () => void;
   intervalMs: number;
+  colour: boolean;
 }
 
-function Live({ model, onQuit, intervalMs }: Props): ReactNode {
+function Live({ model, onQuit, intervalMs, colour }: Props): ReactNode {
   const [, tick] = useReducer((x: number) => x + 1, 0);
   useEffect(() => {
     const timer = setInterval(tick, intervalMs);
     return () => clearInterval(timer);
   }, [intervalMs]);
+  const { stdout } = useStdout();
+  const size = useTerminalSize(stdout);
+  const [offset, setOffset] = useState(0);
+  const page = useRef({ start: 0, shown: 0, total: 0 });
   const { isRawModeSupported } = useStdin();
   useInput(
     (input, key) => {
-      if (input === 'q' || input === 'Q' || (key.ctrl && input === 'c')) onQuit();
+      if (input === 'q' || input === 'Q' || (key.ctrl && input === 'c')) return onQuit();
+      const p = page.current;
+      const step = key.upArrow ? -1 : key.downArrow ? 1 : key.pageUp ? -Math.max(1, p.shown) : key.pageDown ? Math.max(1, p.shown) : key.home ? -p.total : key.end ? p.total : 0;
+      if (step !== 0) setOffset(Math.max(0, Math.min(Math.max(0, p.total - p.shown), p.start + step)));
     },
     { isActive: isRawModeSupported },
   );
-  const { stdout } = useStdout();
   const m = model();
-  const rowLines = (stdout.columns || 80) >= 150 ? 1 : 2;
-  const logLines = Math.max(3, (stdout.rows || 24) - m.jobs.length * rowLines - 9);
-  return <Dashboard model={m} logLines={logLines} width={stdout.columns || undefined} />;
+  const frame = dashboardFrame({ model: m, width: size.columns, height: size.rows, offset });
+  page.current = { start: frame.start, shown: frame.shown, total: m.jobs.length };
+  return (
+    <Box flexDirection="column">
+      {frame.lines.map((parts, i) => (
+        <Line key={i} parts={parts} colour={colour} />
+      ))}
+    </Box>
+  );
 }
 
 export function mountDashboard(o: { model: () => DashboardModel; onQuit: () => void; stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream; intervalMs?: number }): LiveDashboard {
-  const element = (): ReactNode => <Live model={o.model} onQuit={o.onQuit} intervalMs={o.intervalMs ?? 500} />;
+  const colour = colourWanted();
+  const element = (): ReactNode => <Live model={o.model} onQuit={o.onQuit} intervalMs={o.intervalMs ?? 500} colour={colour} />;
   const app = render(element(), { stdout: o.stdout ?? process.stdout, stdin: o.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false });
   return {
     refresh: () => app.rerender(element()),

@@ -22,9 +22,19 @@ export interface JobRow {
   tz: string;
   next: number | null;
   state: JobRowState;
-  last?: Pick<RunRecord, 'outcome' | 'durationMs' | 'summary' | 'error' | 'instance' | 'at' | 'reason'>;
+  /** The newest finished run: the fleet's (from the history) when `counts.scope` is 'fleet'. */
+  last?: Pick<RunRecord, 'outcome' | 'durationMs' | 'summary' | 'error' | 'instance' | 'at' | 'reason'> & Partial<Pick<RunRecord, 'latenessMs'>>;
+  /** Runs ended ok and failed since `counts.since`, on what `counts.scope` says. */
   ok: number;
   failed: number;
+}
+
+/** What the ok/failed counts and last runs cover. */
+export interface CountsScope {
+  /** 'fleet': every instance's runs, from the run history; 'this instance': runs seen here. */
+  scope: 'fleet' | 'this instance';
+  /** Counted since (ms). */
+  since: number;
 }
 
 export interface Connection {
@@ -51,6 +61,10 @@ export interface DashboardModel {
   skewMs: number | null;
   instances: Array<{ instance: string; lastBeat: number; skewMs: number | null; self: boolean; running: number }>;
   jobs: JobRow[];
+  /** What the jobs' counts cover (absent: this instance, since it started). */
+  counts?: CountsScope;
+  /** Jobs of this file paused fleet-wide (absent: unknown). */
+  paused?: number;
   shutdown: ShutdownState | null;
   logs: TailLine[];
 }
