@@ -49,7 +49,6 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['schedule every job; the dashboard on a terminal', 'iamwatch run -c watchers.conf'],
       ['one instance of a fleet, JSON log lines, metrics and health on :9464', 'REDIS_URL=redis://10.0.0.5:6379 iamwatch run -c watchers.conf --log-format json --metrics :9464'],
       ['plain log lines with a fixed instance id', 'iamwatch run -c watchers.conf --no-tui --instance-id web-1'],
-      ['reload the jobs file without a restart (saving the file does the same)', 'kill -HUP "$(pgrep -f \'iamwatch run\')"'],
     ],
     settings: ALL,
   },

@@ -6,6 +6,7 @@
  * its end noted with the count of bytes cut (line-cap.ts). JSON on stdout is buffered and written
  * asynchronously; flushLogs() writes out the rest before the process exits.
  */
+import { writeSync } from 'node:fs';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { PassThrough } from 'node:stream';
 import type { Logger } from '../base/logger.js';
@@ -28,7 +29,7 @@ type SonicBoom = ReturnType<typeof pino.destination>;
  * Past MAX_BUFFERED_BYTES waiting, lines are dropped and a line saying how many bytes were dropped
  * follows once the reader catches up.
  */
-function stdoutDestination(): SonicBoom {
+function stdoutDestination(): { write(line: string): void } {
   const dest = pino.destination({ fd: 1, sync: false, minLength: 0, maxLength: MAX_BUFFERED_BYTES });
   let dropped = 0;
   dest.on('drop', (data: string) => {
@@ -41,7 +42,21 @@ function stdoutDestination(): SonicBoom {
   });
   dest.on('error', () => {}); // stdout closed: nothing left to tell
   open.add(dest);
-  return dest;
+  return {
+    write(line: string): void {
+      try {
+        dest.write(line);
+      } catch {
+        // Written after flushLogs() closed the destination (a watcher that settles as the process
+        // exits): everything before it is out, so it goes straight to fd 1, or nowhere.
+        try {
+          writeSync(1, line);
+        } catch {
+          // stdout is gone
+        }
+      }
+    },
+  };
 }
 
 /**

@@ -84,6 +84,7 @@ function longestAbortGraceMs(jf: JobsFile, registry: WatcherRegistry): number {
 const unit = parseUnit(read('systemd/iamwatch.service'));
 const unitEnv = environment(unit);
 const execStart = shellWords(value(unit, 'Service', 'ExecStart')!.replace(/^[-@:+!]+/, ''));
+const execReload = value(unit, 'Service', 'ExecReload');
 
 const dockerfile = parseDockerfile(read('docker/Dockerfile'));
 const dockerStages = stages(dockerfile);
@@ -206,6 +207,12 @@ function systemdRoot(): { root: string; unitPath: string } {
   mkdirSync(path.dirname(bin), { recursive: true });
   writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`);
   chmodSync(bin, 0o755);
+  // The reload command as this machine has it.
+  if (execReload) {
+    const reload = shellWords(execReload.replace(/^[-@:+!]+/, ''))[0]!;
+    mkdirSync(path.join(root, path.dirname(reload)), { recursive: true });
+    cpSync(reload, path.join(root, reload));
+  }
   return { root, unitPath };
 }
 
@@ -230,6 +237,8 @@ describe('examples/systemd', () => {
     assert.ok(values(unit, 'Service', 'EnvironmentFile').some((f) => path.isAbsolute(f)), 'EnvironmentFile= holds REDIS_URL and DATABASE_URL');
     assert.ok(path.isAbsolute(execStart[0]!), 'ExecStart needs an absolute path');
     assert.equal(iamwatchArgs(execStart)[0], 'run');
+    // `systemctl reload` is SIGHUP to iamwatch alone, which reloads the jobs file (and never stops it).
+    assert.match(execReload ?? '', /^\/\S*kill -HUP \$MAINPID$/, 'ExecReload sends SIGHUP to the main process');
 
     // The drain must end before systemd SIGKILLs: SHUTDOWN_TIMEOUT + exec's abort grace + releases.
     assertIamwatchEnv(unitEnv, 'iamwatch.service Environment=');
