@@ -42,6 +42,7 @@ export class Reloader {
   #hash: string;
   #chain: Promise<void> = Promise.resolve();
   #queued = false;
+  #stopped = false;
 
   constructor(private readonly o: ReloaderOptions) {
     this.#running = o.running;
@@ -57,9 +58,15 @@ export class Reloader {
     return this.#running;
   }
 
+  /** No reload is applied from now on (shutdown); the one in progress, if any, is let finish. */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    return this.#chain;
+  }
+
   /** Asks for a reload; resolves when it (or the one it joined) is done. Never rejects. */
   request(cause: ReloadCause): Promise<void> {
-    if (this.#queued) return this.#chain;
+    if (this.#stopped || this.#queued) return this.#chain;
     this.#queued = true;
     this.#chain = this.#chain.then(async () => {
       this.#queued = false;
@@ -100,6 +107,7 @@ export class Reloader {
       return;
     }
     for (const d of jobsFile.diagnostics) if (d.severity === 'warning') log.warn({ event: 'reload-warning', file: d.file, line: d.line, col: d.col, warning: d.message }, `${where(d)}: warning: ${d.message}`);
+    if (this.#stopped) return; // shutting down: nothing to apply it to
     this.#running = next;
     this.#hash = hash;
     this.o.apply({ ...next, configHash: hash, change });

@@ -76,6 +76,7 @@ export class HeartbeatPublisher {
   /** Stops beating and removes this instance's heartbeat (bounded wait). */
   async stop(timeoutMs = 2_000): Promise<void> {
     clearInterval(this.#timer);
+    this.#timer = undefined; // a reload applied from now on must not announce this instance again
     await this.#background.flush(timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.o.fleet.leave(this.o.instance).catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);

@@ -143,6 +143,7 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
     const stop = await Promise.race([sig.first.then((signal) => ({ signal, crash: undefined })), guard.crashed.then((crash) => ({ signal: 'SIGTERM' as NodeJS.Signals, crash }))]);
     const { signal } = stop;
     configWatch.close();
+    await reloader.stop();
     scheduler.stopClaiming();
     const running = scheduler.runningCount;
     // SHUTDOWN_TIMEOUT as the last reload left it.
