@@ -4,8 +4,7 @@
  * Like cron, it refuses a jobs file or plugin that users other than its owner (and root) can
  * write: whoever can write it can run commands as iamwatch.
  */
-import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IamwatchError } from '../base/errors.js';
 import { hasErrors, type JobsFile } from '../jobsfile/job.js';
@@ -50,20 +49,10 @@ async function readJobsFile(file: string): Promise<string> {
 
 const octal = (mode: number): string => `0${(mode & 0o777).toString(8)}`;
 
-/** On a read-only mount (a Kubernetes ConfigMap volume, say) nobody can write, whatever the mode says. */
-async function readOnlyMount(p: string): Promise<boolean> {
-  try {
-    await access(p, constants.W_OK);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EROFS';
-  }
-}
-
 /**
  * Refuses `file` (a jobs file or plugin) when users other than its owner can write it, or can
  * replace it through its directory (writable by others, without the sticky bit that stops them).
- * Either is fine on a read-only mount.
+ * A read-only mount does not change that: the same file may be writable where it is mounted from.
  */
 export async function checkTrusted(file: string, what: string): Promise<void> {
   let st;
@@ -74,12 +63,12 @@ export async function checkTrusted(file: string, what: string): Promise<void> {
   }
   const advice = '; whoever can write it can run commands as iamwatch';
   const flag = '(or pass --allow-writable-config to load it anyway)';
-  if ((st.mode & 0o022) !== 0 && !(await readOnlyMount(file))) {
+  if ((st.mode & 0o022) !== 0) {
     throw new IamwatchError('INVALID_INPUT', `${what} ${file} is writable by other users (mode ${octal(st.mode)})${advice}. Fix it with: chmod go-w ${file} ${flag}`);
   }
   const dir = path.dirname(path.resolve(file));
   const d = await stat(dir).catch(() => null);
-  if (d && (d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0 && !(await readOnlyMount(dir))) {
+  if (d && (d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0) {
     throw new IamwatchError('INVALID_INPUT', `${what} ${file} is in a directory other users can write (${dir}, mode ${octal(d.mode)}), so they can replace it${advice}. Fix it with: chmod go-w ${dir} ${flag}`);
   }
 }

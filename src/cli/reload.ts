@@ -7,13 +7,16 @@
  * logged as needing a restart (the running value stays). Reloads run one at a time; one asked for
  * while another runs follows it.
  */
-import { errorMessage } from '../base/errors.js';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { errorMessage, IamwatchError } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
 import { configHash, diffJobs, diffSettings, type JobsChange, type RunningConfig } from '../jobsfile/config-change.js';
 import type { Diagnostic } from '../jobsfile/job.js';
 import type { ReloadResult } from '../observe/metrics.js';
 import type { WatcherRegistry } from '../watchers/registry.js';
-import { reloadJobsFile } from './load.js';
+import { checkTrusted, reloadJobsFile } from './load.js';
 
 export type ReloadCause = 'SIGHUP' | 'file changed';
 
@@ -30,11 +33,15 @@ export interface ReloaderOptions {
   log: Logger;
   /** Puts a valid new configuration into effect. */
   apply(next: AppliedConfig): void;
+  /** Why a valid configuration cannot be applied live (it needs what only a restart opens), or null. */
+  refuse?(next: RunningConfig): string | null;
   /** Every reload's result (metrics, the dashboard). */
   onResult(r: ReloadResult, config?: RunningConfig): void;
 }
 
 const where = (d: Diagnostic): string => (d.line > 0 ? `${d.file}:${d.line}:${d.col}` : d.file);
+/** Errors logged one by one per rejected reload; the rest are counted in the summary line. */
+const MAX_LOGGED_ERRORS = 100;
 const names = (jobs: ReadonlyArray<{ name: string }>): string[] => jobs.map((j) => j.name);
 
 export class Reloader {
@@ -80,15 +87,38 @@ export class Reloader {
     return this.#chain;
   }
 
+  /**
+   * Plugins named by a changed PLUGINS load only at a restart, but a file whose plugins could not
+   * be loaded then is not valid now either: each must be there, readable and trusted.
+   */
+  async #pluginProblems(plugins: readonly string[]): Promise<string[]> {
+    const running = new Set(this.#running.settings.plugins);
+    const problems: string[] = [];
+    for (const p of plugins.filter((x) => !running.has(x))) {
+      const full = path.resolve(path.dirname(this.o.file), p);
+      try {
+        await access(full, constants.R_OK);
+        if (!this.o.allowWritable) await checkTrusted(full, 'plugin');
+      } catch (err) {
+        problems.push(`PLUGINS: plugin ${full} cannot be loaded: ${err instanceof IamwatchError ? err.message : errorMessage(err)}`);
+      }
+    }
+    return problems;
+  }
+
   async #reload(cause: ReloadCause): Promise<void> {
     const { log, file } = this.o;
     const { jobsFile } = await reloadJobsFile(file, this.o.registry, { allowWritable: this.o.allowWritable });
     const errors = jobsFile.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length === 0) {
+      const plugins = await this.#pluginProblems(jobsFile.settings.plugins);
+      errors.push(...plugins.map((message) => ({ file, line: 0, col: 0, severity: 'error' as const, message })));
+    }
     if (errors.length > 0) {
-      for (const d of errors) log.error({ event: 'reload-error', file: d.file, line: d.line, col: d.col, err: d.message }, `${where(d)}: error: ${d.message}`);
+      for (const d of errors.slice(0, MAX_LOGGED_ERRORS)) log.error({ event: 'reload-error', file: d.file, line: d.line, col: d.col, err: d.message }, `${where(d)}: error: ${d.message}`);
       log.error(
         { event: 'reload-rejected', cause, file, errors: errors.length, configHash: this.#hash },
-        `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'} (${cause}); still running the previous configuration (${this.#hash})`,
+        `${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}${errors.length > MAX_LOGGED_ERRORS ? ` (the first ${MAX_LOGGED_ERRORS} logged)` : ''} (${cause}); still running the previous configuration (${this.#hash})`,
       );
       this.o.onResult({ result: 'rejected', errors: errors.length });
       return;
@@ -96,6 +126,12 @@ export class Reloader {
     const settingsChange = diffSettings(this.#running.settings, jobsFile.settings);
     const change = diffJobs(this.#running.jobs, jobsFile.jobs);
     const next: RunningConfig = { settings: settingsChange.settings, jobs: jobsFile.jobs };
+    const refusal = this.o.refuse?.(next) ?? null;
+    if (refusal) {
+      log.error({ event: 'reload-rejected', cause, file, errors: 1, configHash: this.#hash, err: refusal }, `${file} (${cause}): ${refusal}; still running the previous configuration (${this.#hash})`);
+      this.o.onResult({ result: 'rejected', errors: 1 });
+      return;
+    }
     const hash = configHash(next);
     if (settingsChange.needRestart.length > 0) {
       const list = settingsChange.needRestart.join(', ');

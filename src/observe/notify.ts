@@ -65,9 +65,12 @@ export class NotifySink implements EventSink {
     this.#background = new Background('notify', o.log, 100);
   }
 
-  /** A reloaded jobs file: its jobs' notify= and its NOTIFY_URL apply from the next run's end. */
+  /**
+   * A reloaded jobs file: its jobs' notify= and its NOTIFY_URL apply from the next run's end. A job
+   * no longer in the file keeps its entry, so a run of it still in progress is notified as it was.
+   */
   reconfigure(jobs: readonly JobSpec[], defaultUrl: string | undefined): void {
-    this.#jobs = new Map(jobs.map((j) => [j.name, j]));
+    this.#jobs = new Map([...this.#jobs, ...jobs.map((j): [string, JobSpec] => [j.name, j])]);
     this.#defaultUrl = defaultUrl;
   }
 

@@ -46,9 +46,14 @@ export class PingSink implements EventSink {
     return new Map(jobs.filter((j) => j.ping !== undefined).map((j) => [j.name, { url: j.ping!, style: j.pingStyle }]));
   }
 
-  /** A reloaded jobs file: its jobs' ping= apply from the next event. */
+  /**
+   * A reloaded jobs file: its jobs' ping= apply from the next event. A job no longer in the file
+   * keeps its target, so a run of it still in progress still pings its end.
+   */
   reconfigure(jobs: readonly JobSpec[]): void {
-    this.#jobs = PingSink.#targets(jobs);
+    const next = PingSink.#targets(jobs);
+    for (const j of jobs) if (j.ping === undefined) this.#jobs.delete(j.name);
+    this.#jobs = new Map([...this.#jobs, ...next]);
   }
 
   emit(e: RunEvent): void {

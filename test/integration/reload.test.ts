@@ -6,7 +6,7 @@
  * needing a restart. Across all of it each occurrence runs once.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -148,4 +148,48 @@ test('status shows a fleet whose instances run different configurations', async 
   assert.match(text.stdout, /the instances run 2 different configurations/);
   for (const i of pair) i.child.kill('SIGTERM');
   await Promise.all(pair.map((i) => i.done));
+});
+
+test('reload edges: other files written in the directory do not hold a reload back; fixing the mode of a rejected file reloads it; a job that needs the database is refused live', async () => {
+  const folder = await mkdtemp(path.join(dir, 'edges-'));
+  const file = path.join(folder, 'jobs.conf');
+  const out = path.join(folder, 'runs.log');
+  const lines = [`OUT=${out}`, 'SHUTDOWN_TIMEOUT=5s', `@every 1h  interval  exec  name=first ${recordCommand(0)}`];
+  await writeFile(file, [...lines, ''].join('\n'));
+  const i = startInstance('edges', file);
+  started.push(i);
+  await i.waitFor((l) => l.event === 'started', 15_000, 'started line');
+  // A busy neighbour: a file in the same directory written every 50 ms.
+  let noisy = true;
+  const noise = (async () => {
+    for (let n = 0; noisy; n++) {
+      await writeFile(path.join(folder, 'noise.log'), `${n}\n`, { flag: 'a' });
+      await sleep(50);
+    }
+  })();
+  let mark = lastSeq(i);
+  const t0 = Date.now();
+  await writeFile(file, [...lines, `@every 1h  interval  exec  name=second ${recordCommand(0)}`, ''].join('\n'));
+  await i.waitFor(since(i, mark, (l) => l.event === 'reloaded'), 5_000, 'reloaded despite the noise');
+  assert.ok(Date.now() - t0 < 3_000, `the reload took ${Date.now() - t0} ms`);
+  noisy = false;
+  await noise;
+
+  // Writable by others: rejected; the chmod the message advises reloads it.
+  mark = lastSeq(i);
+  await writeFile(file, [...lines, `@every 1h  interval  exec  name=third ${recordCommand(0)}`, ''].join('\n'));
+  await chmod(file, 0o666);
+  await i.waitFor(since(i, mark, (l) => l.event === 'reload-failed' && /writable by other users/.test(String(l.err))), 5_000, 'the trust refusal');
+  mark = lastSeq(i);
+  await chmod(file, 0o644);
+  const fixed = await i.waitFor(since(i, mark, (l) => l.event === 'reloaded'), 5_000, 'reloaded after chmod');
+  assert.deepEqual(fixed.added, ['third']);
+
+  // This instance opened no database at start: a database job needs a restart.
+  mark = lastSeq(i);
+  await writeFile(file, [...lines, '@every 1h  interval  clean  name=purge', ''].join('\n'));
+  const refused = await i.waitFor(since(i, mark, (l) => l.event === 'reload-rejected'), 5_000, 'the database job refused');
+  assert.match(refused.msg, /purge needs the database .* restart to add it/);
+  i.child.kill('SIGTERM');
+  assert.equal((await i.done).code, 0);
 });

@@ -25,8 +25,8 @@ import { formatDuration } from '../../schedule/duration.js';
 import type { DashboardFeed } from '../../tui/feed.js';
 import type { LiveDashboard } from '../../tui/live-dashboard.js';
 import { configHash } from '../../jobsfile/config-change.js';
-import { watchConfig, type ConfigWatch } from '../config-watch.js';
-import { configFrom, loadValidJobsFile } from '../load.js';
+import { fileIdentity, watchConfig, type ConfigWatch } from '../config-watch.js';
+import { configFrom, configPath, loadValidJobsFile } from '../load.js';
 import { guardProcess, type ProcessGuard } from '../process-guard.js';
 import { Reloader } from '../reload.js';
 import { reloadSignal, stopSignals } from '../signals.js';
@@ -79,6 +79,8 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
   let guard: ProcessGuard | undefined;
   let ok = false;
   try {
+    // The file's identity before it is read: an edit made while starting is reloaded at once.
+    const readAs = await fileIdentity(configPath(opts.config));
     const { jobsFile, registry } = await loadValidJobsFile(configFrom(opts), (jf) => printDiagnostics(jf.diagnostics));
     const { settings, jobs } = jobsFile;
     const instance = opts.instanceId ?? defaultInstanceId();
@@ -109,10 +111,15 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
       running: { settings, jobs },
       log,
       apply: (next) => live.scheduler.reconfigure(next.change),
+      // The database is opened at start, for the jobs that need one.
+      refuse: (next) => {
+        const needing = db ? [] : next.jobs.filter((j) => registry.get(j.watcher)?.database).map((j) => j.name);
+        return needing.length === 0 ? null : `${needing.join(', ')} need${needing.length === 1 ? 's' : ''} the database (DATABASE_URL), which this instance opens only at start, for jobs that use it: restart to add ${needing.length === 1 ? 'it' : 'them'}`;
+      },
       onResult: (r, config) => live.observers.reloaded(r, config),
     });
     const r = reloader;
-    configWatch = await watchConfig(jobsFile.file, () => void r.request('file changed'));
+    configWatch = watchConfig(jobsFile.file, readAs, () => void r.request('file changed'));
     if (hupWhileStarting) void reloader.request('SIGHUP');
     log.info(
       { event: 'started', jobs: jobs.length, file: jobsFile.file, redis: settings.redisUrl ? redactUrl(settings.redisUrl) : null, skewMs: scheduler.skewMs, configHash: hash },
@@ -143,7 +150,8 @@ export async function run(opts: RunOptions): Promise<RunOutcome> {
     const stop = await Promise.race([sig.first.then((signal) => ({ signal, crash: undefined })), guard.crashed.then((crash) => ({ signal: 'SIGTERM' as NodeJS.Signals, crash }))]);
     const { signal } = stop;
     configWatch.close();
-    await reloader.stop();
+    // A reload still reading or parsing (a hung mount) is let be: it applies nothing from now on.
+    void reloader.stop();
     scheduler.stopClaiming();
     const running = scheduler.runningCount;
     // SHUTDOWN_TIMEOUT as the last reload left it.

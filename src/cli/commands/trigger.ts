@@ -8,7 +8,7 @@
  * the request withdrawn so it never runs later. `once` stays "run it here".
  */
 import { randomUUID } from 'node:crypto';
-import { IamwatchError } from '../../base/errors.js';
+import { errorMessage, IamwatchError } from '../../base/errors.js';
 import type { Heartbeat } from '../../coordination/records.js';
 import type { TriggerRequest, TriggerResult, TriggerState } from '../../coordination/triggers.js';
 import type { FleetSource } from './fleet-source.js';
@@ -17,6 +17,10 @@ import { whoAmI } from './pause.js';
 /** How long the fleet has to take a request (every instance polls the queue each second). */
 export const TAKE_WITHIN_MS = 10_000;
 const POLL_MS = 200;
+/** Tries at queueing a request whose answer got lost (the same id: never two requests). */
+const REQUEST_ATTEMPTS = 3;
+/** While waiting for the outcome, how long the store may fail to answer before the command gives up. */
+const STORE_PATIENCE_MS = 30_000;
 /** While waiting for the outcome, this often the instance running it must still be alive. */
 const ALIVE_CHECK_MS = 5_000;
 
@@ -56,6 +60,9 @@ function report(src: FleetSource, req: TriggerRequest, state: Exclude<TriggerSta
   return { trigger: req.id, job: req.job, by: req.by, requestedAt: iso(req.at), store: src.store.description.label, instance: state.instance, takenAt: iso(state.at), state: state.state, ...result };
 }
 
+const isUnavailable = (err: unknown): boolean => err instanceof IamwatchError && err.code === 'UNAVAILABLE';
+const unavailable = (message: string, cause: unknown): IamwatchError => new IamwatchError('UNAVAILABLE', message, cause instanceof IamwatchError ? cause.details : undefined);
+
 const live = (instances: readonly Heartbeat[]): Heartbeat[] => instances.filter((h) => h.state === 'running');
 
 export async function triggerJob(src: FleetSource, o: TriggerOptions): Promise<TriggerReport> {
@@ -69,14 +76,44 @@ export async function triggerJob(src: FleetSource, o: TriggerOptions): Promise<T
     throw new IamwatchError('UNAVAILABLE', `no live instance in ${label} to run ${o.job}: start \`iamwatch run\`, or run it here with \`iamwatch once ${o.job}\``);
   }
   const queue = src.store.triggers();
-  const req = await queue.request({ id: randomUUID(), job: o.job, by: whoAmI(), ttlMs: TAKE_WITHIN_MS });
+  const id = randomUUID();
+  const by = whoAmI();
+  const mayRun = `it may have been queued all the same and run within ${TAKE_WITHIN_MS / 1000} s: check \`iamwatch history ${o.job}\` before trying again`;
+  // A request without an answer may still have been stored: asking again with the same id is safe.
+  let req: TriggerRequest | undefined;
+  for (let attempt = 1; !req; attempt++) {
+    try {
+      req = await queue.request({ id, job: o.job, by, ttlMs: TAKE_WITHIN_MS });
+    } catch (err) {
+      if (!isUnavailable(err) || attempt >= REQUEST_ATTEMPTS) throw unavailable(`cannot queue the trigger of ${o.job}: ${errorMessage(err)}; ${mayRun}`, err);
+      await sleep(POLL_MS);
+    }
+  }
+  /** The request's state; a store that does not answer is tried again until `until`. */
+  const stateBy = async (until: number, lost: (err: unknown) => string): Promise<TriggerState | null> => {
+    for (;;) {
+      try {
+        return await queue.state(id);
+      } catch (err) {
+        if (!isUnavailable(err) || now() > until || o.interrupted?.()) throw unavailable(lost(err), err);
+        await sleep(POLL_MS);
+      }
+    }
+  };
 
   // Taken by an instance, or withdrawn at the deadline.
   const deadline = now() + TAKE_WITHIN_MS + 1_000;
-  let state = await queue.state(req.id);
+  const lostBeforeTaken = (err: unknown): string => `lost the store while waiting for an instance to take the trigger of ${o.job} (${errorMessage(err)}); ${mayRun}`;
+  let state = await stateBy(deadline, lostBeforeTaken);
   while (state?.state === 'pending') {
     if (o.interrupted?.() || now() > deadline) {
-      if (await queue.withdraw(req.id)) {
+      let withdrawn: boolean;
+      try {
+        withdrawn = await queue.withdraw(id);
+      } catch (err) {
+        throw unavailable(`cannot withdraw the trigger of ${o.job} (${errorMessage(err)}); ${mayRun}`, err);
+      }
+      if (withdrawn) {
         if (o.interrupted?.()) throw new IamwatchError('INTERRUPTED', `interrupted: the trigger of ${o.job} was withdrawn before any instance took it`);
         const names = instances.map((h) => h.instance).join(', ');
         throw new IamwatchError('UNAVAILABLE', `no instance took the trigger of ${o.job} within ${TAKE_WITHIN_MS / 1000} s (live: ${names}); does their jobs file have ${o.job}? \`iamwatch status\` shows what each runs. The request was withdrawn`);
@@ -84,7 +121,7 @@ export async function triggerJob(src: FleetSource, o: TriggerOptions): Promise<T
     } else {
       await sleep(POLL_MS);
     }
-    state = await queue.state(req.id);
+    state = await stateBy(deadline + TAKE_WITHIN_MS, lostBeforeTaken);
   }
   if (state === null) throw new IamwatchError('UNAVAILABLE', `the trigger of ${o.job} is gone from ${label} (did the store restart?); \`iamwatch history ${o.job}\` shows whether it ran`);
   if (!o.wait || state.state === 'done') return report(src, req, state);
@@ -95,12 +132,16 @@ export async function triggerJob(src: FleetSource, o: TriggerOptions): Promise<T
   for (;;) {
     if (o.interrupted?.()) throw new IamwatchError('INTERRUPTED', `interrupted: ${o.job} goes on running on ${runner}; \`iamwatch history ${o.job}\` shows how it ends`);
     await sleep(POLL_MS);
-    const s = await queue.state(req.id);
+    const s = await stateBy(now() + STORE_PATIENCE_MS, (err) => `lost the store while ${runner} runs ${o.job} (${errorMessage(err)}); \`iamwatch history ${o.job}\` shows how it ends`);
     if (s === null) throw new IamwatchError('UNAVAILABLE', `the trigger of ${o.job} is gone from ${label} (did the store restart?); \`iamwatch history ${o.job}\` shows how the run on ${runner} ended`);
     if (s.state === 'done') return report(src, req, s);
     if (now() >= checkAliveAt) {
       checkAliveAt = now() + ALIVE_CHECK_MS;
-      if (!(await src.fleet.instances()).some((h) => h.instance === runner)) {
+      const alive = await src.fleet.instances().then(
+        (list) => list.some((h) => h.instance === runner),
+        () => true, // the store is slow: judged again at the next check
+      );
+      if (!alive) {
         throw new IamwatchError('UNAVAILABLE', `${runner}, which was running ${o.job}, is gone (no heartbeat): the run's outcome is unknown; \`iamwatch history ${o.job}\` shows what it recorded`);
       }
     }
