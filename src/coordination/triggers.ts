@@ -45,6 +45,9 @@ export interface TriggerResult {
   error: string | null;
 }
 
+/** A result's run fields when no run happened (yet): what a report fills in. */
+export const NO_RUN: Omit<TriggerResult, 'outcome'> = Object.freeze({ reason: null, holder: null, occurrence: null, fence: null, startedAt: null, endedAt: null, durationMs: null, attempts: 0, summary: null, error: null });
+
 export type TriggerState =
   | { state: 'pending'; request: TriggerRequest }
   | { state: 'taken'; request: TriggerRequest; instance: string; at: number }

@@ -9,7 +9,7 @@
  */
 import { errorMessage } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
-import type { TriggerQueue, TriggerRequest, TriggerResult } from '../coordination/triggers.js';
+import { NO_RUN, type TriggerQueue, type TriggerRequest, type TriggerResult } from '../coordination/triggers.js';
 import type { JobSpec } from '../jobsfile/job.js';
 import type { Gate } from './attempt.js';
 import type { Clock } from './clock.js';
@@ -35,13 +35,12 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** What a pipeline outcome of a triggered run reports. */
 export function triggerResult(job: JobSpec, outcome: PipelineOutcome): TriggerResult {
-  const none = { reason: null, holder: null, occurrence: null, fence: null, startedAt: null, endedAt: null, durationMs: null, attempts: 0, summary: null, error: null };
   switch (outcome.kind) {
     case 'ran': {
       const r = outcome.report;
       const summary = typeof r.result?.summary === 'string' ? r.result.summary : null;
       return {
-        ...none,
+        ...NO_RUN,
         outcome: r.outcome,
         occurrence: occurrenceLabel(job.mode, r.occurrence, r.nominal),
         fence: r.fence,
@@ -54,11 +53,11 @@ export function triggerResult(job: JobSpec, outcome: PipelineOutcome): TriggerRe
       };
     }
     case 'held':
-      return { ...none, outcome: 'held', holder: outcome.holder?.instance ?? null };
+      return { ...NO_RUN, outcome: 'held', holder: outcome.holder?.instance ?? null };
     case 'skip':
-      return { ...none, outcome: 'skipped', reason: outcome.reason, error: outcome.detail ?? null };
+      return { ...NO_RUN, outcome: 'skipped', reason: outcome.reason, error: outcome.detail ?? null };
     default:
-      return { ...none, outcome: 'skipped', reason: 'unavailable', error: `the run did not start (${outcome.kind})` };
+      return { ...NO_RUN, outcome: 'skipped', reason: 'unavailable', error: `the run did not start (${outcome.kind})` };
   }
 }
 
@@ -119,7 +118,7 @@ export class TriggerRunner {
     try {
       result = triggerResult(job, await this.d.pipeline.run({ job, id: now, nominal: now, manual: true, by: req.by, claimAt: null, startBy: null, lease: null, dryRun: false }, [this.d.gate]));
     } catch (err) {
-      result = { ...triggerResult(job, { kind: 'taken' }), outcome: 'failed', reason: null, error: errorMessage(err) };
+      result = { ...NO_RUN, outcome: 'failed', error: errorMessage(err) };
     }
     try {
       await queue.report(req.id, { state: 'done', instance, result });

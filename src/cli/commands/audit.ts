@@ -13,7 +13,7 @@ import type { RunRecord } from '../../coordination/records.js';
 import type { JobSpec } from '../../jobsfile/job.js';
 import { cronSchedule, rateSchedule } from '../../schedule/schedule.js';
 import { formatDuration } from '../../schedule/duration.js';
-import type { FleetSource } from './fleet-source.js';
+import { withFleetSource, type FleetSource } from './fleet-source.js';
 import { parseSince } from './history.js';
 
 /** Occurrences this recent may be claimed but not yet recorded: not judged yet (running ones never are). */
@@ -148,14 +148,10 @@ export function renderAudit(r: AuditReport): string {
 }
 
 export async function audit(o: { config?: string; plugin?: string[]; allowWritableConfig?: boolean; jobs: string[]; since?: string }): Promise<AuditReport> {
-  const { openFleetSource } = await import('./fleet-source.js');
-  const src = await openFleetSource(o);
-  try {
+  return withFleetSource(o, async (src) => {
     const names = new Set(src.jobsFile.jobs.map((j) => j.name));
     const unknown = o.jobs.filter((j) => !names.has(j));
     if (unknown.length > 0) throw new IamwatchError('USAGE', `unknown job${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (jobs in ${src.jobsFile.file}: ${[...names].join(', ') || 'none'})`);
-    return await collectAudit(src, o);
-  } finally {
-    await src.close();
-  }
+    return collectAudit(src, o);
+  });
 }

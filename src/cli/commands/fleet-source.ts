@@ -33,3 +33,13 @@ export async function openFleetSource(o: { config?: string; plugin?: string[]; c
   const fleet = store.fleet(retentionOf(settings));
   return { jobsFile, store, fleet, close: () => store.close() };
 }
+
+/** Opens the fleet source for `fn` and closes it after, however `fn` ends. */
+export async function withFleetSource<T>(o: { config?: string; plugin?: string[] }, fn: (src: FleetSource) => Promise<T>): Promise<T> {
+  const src = await openFleetSource(o);
+  try {
+    return await fn(src);
+  } finally {
+    await src.close();
+  }
+}

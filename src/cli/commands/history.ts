@@ -8,7 +8,7 @@ import { isFailure, newestFirst, type RunRecord } from '../../coordination/recor
 import { presentRecord, type PresentedRecord } from '../../observe/fleet-report.js';
 import { DurationSyntaxError, formatDuration, parseDuration } from '../../schedule/duration.js';
 import { parseTimeInput, resolveTimeInput } from '../../schedule/iso.js';
-import type { FleetSource } from './fleet-source.js';
+import { withFleetSource, type FleetSource } from './fleet-source.js';
 
 /**
  * A record as `history` and `status` print it: `at` becomes `time` (ISO-8601: when the run ended
@@ -84,13 +84,7 @@ export async function collectHistory(src: FleetSource, o: HistoryOptions): Promi
 }
 
 export async function history(o: HistoryOptions): Promise<PresentedRecord[]> {
-  const { openFleetSource } = await import('./fleet-source.js');
-  const src = await openFleetSource(o);
-  try {
-    return await collectHistory(src, o);
-  } finally {
-    await src.close();
-  }
+  return withFleetSource(o, (src) => collectHistory(src, o));
 }
 
 type Paint = { green(s: string): string; red(s: string): string; yellow(s: string): string; dim(s: string): string };

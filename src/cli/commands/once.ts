@@ -18,7 +18,7 @@ import { configFrom, loadValidJobsFile } from '../load.js';
 import { printDiagnostics, useColor } from '../output.js';
 import { guardProcess } from '../process-guard.js';
 import { stopSignals } from '../signals.js';
-import { whoAmI } from './pause.js';
+import { whoAmI } from '../who.js';
 import { defaultInstanceId, openRuntime } from './runtime.js';
 
 export interface OnceOptions {

@@ -7,13 +7,13 @@
  * `--all` means the jobs of the jobs file now: jobs added to it later are not paused.
  * Each command is a plain function returning data; the renderers are apart.
  */
-import { hostname, userInfo } from 'node:os';
 import { IamwatchError } from '../../base/errors.js';
 import type { Pause } from '../../coordination/store.js';
 import { presentPause, type PauseStatus } from '../../observe/fleet-report.js';
 import { DurationSyntaxError, parseDuration } from '../../schedule/duration.js';
 import { parseTimeInput, resolveTimeInput } from '../../schedule/iso.js';
-import type { FleetSource } from './fleet-source.js';
+import { withFleetSource, type FleetSource } from './fleet-source.js';
+import { whoAmI } from '../who.js';
 
 /** The longest --reason kept: it is shown in status lines and skip records. */
 export const MAX_REASON_LENGTH = 500;
@@ -54,16 +54,6 @@ export interface ResumeReport {
   notPaused: string[];
 }
 
-/** Who is pausing, fleet-wide: `user@host`. */
-export function whoAmI(): string {
-  let user: string;
-  try {
-    user = userInfo().username;
-  } catch {
-    user = process.env.USER ?? process.env.LOGNAME ?? 'unknown';
-  }
-  return `${user || 'unknown'}@${hostname()}`;
-}
 
 /** `--until`: an ISO-8601 time (wall times in this machine's zone) or a duration from now (`90m`, `2h`); in the future. */
 export function parseUntil(text: string, now: number): number {
@@ -133,18 +123,8 @@ export async function resumeJobs(src: FleetSource, o: PauseTargets): Promise<Res
   return { store: src.store.description.label, resumed: listed(jobs, lifted), notPaused: jobs.filter((j) => !lifted.has(j)) };
 }
 
-async function withSource<T>(o: PauseTargets, fn: (src: FleetSource) => Promise<T>): Promise<T> {
-  const { openFleetSource } = await import('./fleet-source.js');
-  const src = await openFleetSource(o);
-  try {
-    return await fn(src);
-  } finally {
-    await src.close();
-  }
-}
-
-export const pause = (o: PauseOptions): Promise<PauseReport> => withSource(o, (src) => pauseJobs(src, o));
-export const resume = (o: PauseTargets): Promise<ResumeReport> => withSource(o, (src) => resumeJobs(src, o));
+export const pause = (o: PauseOptions): Promise<PauseReport> => withFleetSource(o, (src) => pauseJobs(src, o));
+export const resume = (o: PauseTargets): Promise<ResumeReport> => withFleetSource(o, (src) => resumeJobs(src, o));
 
 type Paint = { green(s: string): string; yellow(s: string): string; dim(s: string): string };
 type Table = (header: string[], rows: string[][]) => string;

@@ -10,7 +10,7 @@ import { formatDuration } from '../../schedule/duration.js';
 import { formatInstant } from '../../schedule/iso.js';
 import { cronSchedule, rateSchedule } from '../../schedule/schedule.js';
 import { nextStart } from '../../jobsfile/job.js';
-import type { FleetSource } from './fleet-source.js';
+import { withFleetSource, type FleetSource } from './fleet-source.js';
 import { completeRecord } from './history.js';
 import { configStatus, presentPause, type InstanceStatus, type JobStatus, type PauseStatus, type RunningStatus, type StatusReport } from '../../observe/fleet-report.js';
 
@@ -95,13 +95,7 @@ export async function collectStatus(src: FleetSource, now: number = Date.now()):
 }
 
 export async function status(o: { config?: string; plugin?: string[] }): Promise<StatusReport> {
-  const { openFleetSource } = await import('./fleet-source.js');
-  const src = await openFleetSource(o);
-  try {
-    return await collectStatus(src);
-  } finally {
-    await src.close();
-  }
+  return withFleetSource(o, (src) => collectStatus(src));
 }
 
 /** "3s", "2m10s", "1h5m": a short relative duration. */

@@ -10,9 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, IamwatchError } from '../../base/errors.js';
 import type { Heartbeat } from '../../coordination/records.js';
-import type { TriggerRequest, TriggerResult, TriggerState } from '../../coordination/triggers.js';
-import type { FleetSource } from './fleet-source.js';
-import { whoAmI } from './pause.js';
+import { NO_RUN, type TriggerRequest, type TriggerResult, type TriggerState } from '../../coordination/triggers.js';
+import { withFleetSource, type FleetSource } from './fleet-source.js';
+import { whoAmI } from '../who.js';
 
 /** How long the fleet has to take a request (every instance polls the queue each second). */
 export const TAKE_WITHIN_MS = 10_000;
@@ -53,10 +53,8 @@ export interface TriggerReport extends TriggerResult {
 const iso = (ms: number): string => new Date(ms).toISOString();
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const NOT_WAITED: TriggerResult = { outcome: 'unknown', reason: null, holder: null, occurrence: null, fence: null, startedAt: null, endedAt: null, durationMs: null, attempts: 0, summary: null, error: null };
-
 function report(src: FleetSource, req: TriggerRequest, state: Exclude<TriggerState, { state: 'pending' }>): TriggerReport {
-  const result = state.state === 'done' ? state.result : { ...NOT_WAITED, outcome: 'running' };
+  const result = state.state === 'done' ? state.result : { ...NO_RUN, outcome: 'running' };
   return { trigger: req.id, job: req.job, by: req.by, requestedAt: iso(req.at), store: src.store.description.label, instance: state.instance, takenAt: iso(state.at), state: state.state, ...result };
 }
 
@@ -149,13 +147,7 @@ export async function triggerJob(src: FleetSource, o: TriggerOptions): Promise<T
 }
 
 export async function trigger(o: TriggerOptions): Promise<TriggerReport> {
-  const { openFleetSource } = await import('./fleet-source.js');
-  const src = await openFleetSource(o);
-  try {
-    return await triggerJob(src, o);
-  } finally {
-    await src.close();
-  }
+  return withFleetSource(o, (src) => triggerJob(src, o));
 }
 
 type Paint = { green(s: string): string; red(s: string): string; yellow(s: string): string; dim(s: string): string };
